@@ -1,0 +1,56 @@
+import { defineConfig } from 'vitest/config';
+
+// One config, one project per part of the architecture. Browser and
+// cross-package suites get longer timeouts: they start real servers.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'bff',
+          root: './packages/bff',
+          environment: 'node',
+          include: ['test/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'api-guard',
+          root: './packages/api-guard',
+          environment: 'node',
+          include: ['test/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'react',
+          root: './packages/react',
+          environment: 'jsdom',
+          include: ['test/**/*.test.{ts,tsx}'],
+          setupFiles: ['./test/setup.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          root: './test',
+          environment: 'node',
+          include: ['integration/**/*.test.ts', 'security/**/*.test.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          root: './test',
+          environment: 'node',
+          include: ['e2e/**/*.test.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});

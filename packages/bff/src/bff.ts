@@ -1,0 +1,107 @@
+/**
+ * `createBff(options)`: one Koa middleware that mounts the BFF endpoints
+ * under `options.path` (default `/bff`) and the allowlisted API proxy routes.
+ * Requests for anything else pass straight to the next middleware, without
+ * a session lookup (static files of the SPA, for instance).
+ */
+import compose from 'koa-compose';
+import type Koa from 'koa';
+import { Router } from '@koa/router';
+import type { Bff } from './context.ts';
+import { callbackEndpoint } from './endpoints/callback.ts';
+import { loginEndpoint } from './endpoints/login.ts';
+import { logoutEndpoint } from './endpoints/logout.ts';
+import { userEndpoint } from './endpoints/user.ts';
+import { MethodNotAllowed, NotFound } from './errors.ts';
+import { createConsoleLogger } from './logger.ts';
+import { requireCsrfHeader } from './middleware/csrf-header.ts';
+import { errorHandler } from './middleware/error-handler.ts';
+import { securityHeaders } from './middleware/security-headers.ts';
+import { type BffOptions, resolveOptions } from './options.ts';
+import { ProviderClient } from './protocol/provider-client.ts';
+import { apiProxy, ProxyEngine } from './proxy/api-proxy.ts';
+import { TokenCipher } from './session/crypto.ts';
+import { MemorySessionStore } from './session/memory-store.ts';
+import { SessionRepository } from './session/repository.ts';
+import { commitSession, createSessionMiddleware } from './session/session-middleware.ts';
+import { TokenManager } from './tokens/token-manager.ts';
+
+/** The middleware `createBff` returns, with a handle on its parts. */
+export interface BffMiddleware extends Koa.Middleware {
+  /** The instance's parts (options, provider client, store, token manager). */
+  readonly bff: Bff;
+  /** Releases timers and upstream connections (the store is the caller's unless defaulted). */
+  close(): Promise<void>;
+}
+
+/** The BFF endpoints and their allowed methods (for 405 answers). */
+const ENDPOINT_METHODS: Record<string, string[]> = {
+  '/login': ['GET', 'HEAD'],
+  '/callback': ['GET', 'HEAD'],
+  '/user': ['GET', 'HEAD'],
+  '/logout': ['GET', 'HEAD'],
+};
+
+/**
+ * Creates the BFF middleware. Options are validated here, once; a wrong
+ * option throws a `BffOptionsError` naming it.
+ */
+export function createBff(input: BffOptions): BffMiddleware {
+  const options = resolveOptions(input);
+  const logger = options.logger ?? createConsoleLogger();
+  const ownStore = options.session.store === undefined;
+  const store = options.session.store ?? new MemorySessionStore();
+  const cipher = new TokenCipher(options.session.keys);
+  const repository = new SessionRepository(store, cipher);
+  const provider = new ProviderClient(options, store, cipher);
+  // eslint-disable-next-line prefer-const
+  let bff: Bff;
+  const tokens = new TokenManager(() => bff);
+  bff = { options, provider, store, repository, tokens, logger };
+  if (!options.session.secure) {
+    logger.warn({ baseUrl: options.origin }, 'plain-http localhost baseUrl: cookies are sent without Secure and without the __Host- prefix (development only)');
+  }
+
+  const engine = new ProxyEngine();
+  const session = createSessionMiddleware(options, repository);
+  const handleErrors = errorHandler(logger, `${options.path}/login`);
+
+  const endpoints = new Router({ prefix: options.path });
+  endpoints.get('/login', loginEndpoint(bff));
+  endpoints.get('/callback', callbackEndpoint(bff));
+  endpoints.get('/user', requireCsrfHeader(options.origin), userEndpoint(bff));
+  endpoints.get('/logout', logoutEndpoint(bff));
+  const bffStack = compose([securityHeaders(), handleErrors, session, commitAfter, endpoints.routes() as Koa.Middleware, unknownEndpoint(options.path)]);
+
+  const apiStacks = options.apis.map((route) => ({ route, stack: compose([handleErrors, session, apiProxy(bff, engine, route)]) }));
+
+  const middleware = async function portcullis(ctx: Koa.Context, next: Koa.Next): Promise<void> {
+    const path = ctx.path;
+    if (path === options.path || path.startsWith(`${options.path}/`)) return bffStack(ctx, next);
+    for (const { route, stack } of apiStacks) {
+      if (path === route.path || path.startsWith(`${route.path}/`)) return stack(ctx, next);
+    }
+    return next();
+  } as BffMiddleware;
+  Object.defineProperty(middleware, 'bff', { value: bff });
+  middleware.close = async () => {
+    engine.close();
+    if (ownStore) (store as MemorySessionStore).close();
+  };
+  return middleware;
+}
+
+/** Commits the session once the endpoint succeeded (koa-session's autoCommit is off; a failed request changes nothing). */
+async function commitAfter(ctx: Koa.Context, next: Koa.Next): Promise<void> {
+  await next();
+  await commitSession(ctx);
+}
+
+/** 404 for unknown paths under the BFF prefix, 405 for known ones with another method. */
+function unknownEndpoint(prefix: string): Koa.Middleware {
+  // Reached only when no endpoint handled the request.
+  return async function notFound(ctx) {
+    const allowed = ENDPOINT_METHODS[ctx.path.slice(prefix.length)];
+    throw allowed ? new MethodNotAllowed(allowed) : new NotFound('No BFF endpoint at this path.');
+  };
+}

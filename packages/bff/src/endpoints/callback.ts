@@ -1,0 +1,102 @@
+/**
+ * `GET /bff/callback`: finishes the login. In order, before any session is
+ * touched: the state must be known and bound to this browser, the provider
+ * must not have answered with an error, `iss` (RFC 9207) must match, the
+ * code exchange must succeed and the ID token must verify. Only then is a
+ * session created, under a new id (no fixation), and the browser sent to the
+ * returnTo stored with the state. States are single use: a replayed callback
+ * finds nothing.
+ */
+import { randomBytes } from 'node:crypto';
+import type Koa from 'koa';
+import { ErrorResponse } from 'oidc-client-ts';
+import type { Bff } from '../context.ts';
+import { AuthorizationError, InvalidRequest, InvalidState } from '../errors.ts';
+import { preferHtmlErrors } from '../middleware/error-handler.ts';
+import { singleQuery } from '../query.ts';
+import { sessionOf } from '../session/session-middleware.ts';
+import type { UserSession } from '../session/user-session.ts';
+import { bindingCookieName, bindingHash } from './login.ts';
+
+/** ID token claims that describe the token itself rather than the user; not shown to the SPA. */
+const PROTOCOL_CLAIMS = ['nonce', 'at_hash', 'c_hash', 's_hash', 'aud', 'azp', 'exp', 'iat', 'nbf', 'jti', 'iss'];
+
+/** The claims shown to the SPA. */
+export function userClaims(claims: Record<string, unknown>): Record<string, unknown> {
+  const shown = { ...claims };
+  for (const name of PROTOCOL_CLAIMS) delete shown[name];
+  return shown;
+}
+
+/** The callback endpoint. */
+export function callbackEndpoint(bff: Bff): Koa.Middleware {
+  const { options, provider, logger } = bff;
+  const bindingCookie = bindingCookieName(options.session.cookie);
+  return async function callback(ctx) {
+    preferHtmlErrors(ctx);
+    for (const name of ['state', 'code', 'iss', 'error']) singleQuery(ctx, name);
+    // Rebuild the URL from the registered redirect URI: never trust the Host header.
+    const callbackUrl = `${options.redirectUri}?${ctx.querystring}`;
+    if (!ctx.query['state']) throw new InvalidState('The callback has no state: start the login again.');
+    const stored = await provider.peekState(callbackUrl);
+    if (!stored) throw new InvalidState();
+    const binding = ctx.cookies.get(bindingCookie);
+    if (!binding || bindingHash(binding) !== stored.data.binding) throw new InvalidState('This login was started in another browser or its cookie expired: start the login again.');
+    await checkIssuer(bff, ctx);
+    if (!ctx.query['error'] && !ctx.query['code']) throw new InvalidRequest('The callback has neither a code nor an error.');
+
+    let tokens;
+    try {
+      tokens = await provider.exchangeCode(callbackUrl, stored.nonce);
+    } catch (err) {
+      if (err instanceof ErrorResponse) {
+        const code = err.error ?? 'access_denied';
+        logger.info({ code }, 'login refused by the provider');
+        throw new AuthorizationError(/^[a-z_]{1,64}$/.test(code) ? code : 'access_denied', describeProviderError(err));
+      }
+      if (err instanceof Error && /No matching state/.test(err.message)) throw new InvalidState();
+      throw err;
+    }
+
+    const session = sessionOf(ctx);
+    if (!session.isNew) {
+      // A new id at login: drop whatever the previous id held.
+      delete session.auth;
+      await session.regenerate();
+    }
+    const auth: UserSession = {
+      sub: tokens.claims.sub,
+      ...(typeof tokens.claims['sid'] === 'string' ? { sid: tokens.claims['sid'] } : {}),
+      claims: userClaims(tokens.claims),
+      logoutId: randomBytes(16).toString('base64url'),
+      createdAt: Date.now(),
+      tokens: {
+        accessToken: tokens.accessToken,
+        idToken: tokens.idToken!,
+        expiresAt: tokens.expiresAt,
+        ...(tokens.refreshToken ? { refreshToken: tokens.refreshToken } : {}),
+        ...(tokens.scope ? { scope: tokens.scope } : {}),
+      },
+    };
+    session.auth = auth;
+    ctx.cookies.set(bindingCookie, '', { httpOnly: true, secure: options.session.secure, sameSite: 'lax', path: '/', expires: new Date(0), overwrite: true });
+    logger.info({ sub: auth.sub }, 'login');
+    ctx.redirect(`${options.origin}${stored.data.returnTo}`);
+  };
+}
+
+/** RFC 9207: `iss` must equal the issuer when present, and be present when the provider says it sends it. */
+async function checkIssuer(bff: Bff, ctx: Koa.Context): Promise<void> {
+  const iss = ctx.query['iss'];
+  const metadata = await bff.provider.metadata();
+  if (iss === undefined) {
+    if (metadata.authorization_response_iss_parameter_supported === true) throw new InvalidRequest('The authorization response lacks the "iss" parameter the provider promises (RFC 9207).');
+    return;
+  }
+  if (iss !== bff.options.issuer) throw new InvalidRequest('The authorization response comes from another issuer (RFC 9207 "iss" mismatch).');
+}
+
+function describeProviderError(err: ErrorResponse): string {
+  const description = (err.error_description ?? '').replace(/[^\x20-\x7e]/g, '').slice(0, 200);
+  return description ? `The identity provider refused the login: ${description}` : 'The identity provider refused the login.';
+}

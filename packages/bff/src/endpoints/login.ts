@@ -1,0 +1,40 @@
+/**
+ * `GET /bff/login?returnTo=<path>`: starts the authorization-code flow with
+ * PKCE. The state (code_verifier, nonce, returnTo) stays server-side; the
+ * browser gets a short-lived binding cookie so that only the browser that
+ * started a login can finish it (no login CSRF with a forwarded callback).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type Koa from 'koa';
+import type { Bff } from '../context.ts';
+import { preferHtmlErrors } from '../middleware/error-handler.ts';
+import { LOGIN_STATE_TTL_MS } from '../protocol/state-store.ts';
+import { singleQuery } from '../query.ts';
+import { checkReturnTo } from '../return-to.ts';
+
+/** Name of the login-binding cookie for a session cookie name. */
+export const bindingCookieName = (sessionCookie: string): string => `${sessionCookie}-login`;
+
+/** SHA-256 of a binding value, as stored in the login state. */
+export const bindingHash = (value: string): string => createHash('sha256').update(value).digest('base64url');
+
+const BINDING = /^[A-Za-z0-9_-]{43}$/;
+
+/** The login endpoint. */
+export function loginEndpoint(bff: Bff): Koa.Middleware {
+  const { options, provider } = bff;
+  const cookie = bindingCookieName(options.session.cookie);
+  return async function login(ctx) {
+    preferHtmlErrors(ctx);
+    const returnTo = checkReturnTo(singleQuery(ctx, 'returnTo'), options.origin);
+    // Reuse a live binding so that logins started in two tabs can both finish.
+    const existing = ctx.cookies.get(cookie);
+    const binding = existing && BINDING.test(existing) ? existing : randomBytes(32).toString('base64url');
+    const nonce = randomBytes(32).toString('base64url');
+    const url = await provider.authorizationUrl({ returnTo, binding: bindingHash(binding) }, nonce);
+    // Lax, not Strict: the callback arrives as a cross-site navigation from the provider.
+    ctx.cookies.set(cookie, binding, { httpOnly: true, secure: options.session.secure, sameSite: 'lax', path: '/', maxAge: LOGIN_STATE_TTL_MS, overwrite: true });
+    ctx.redirect(url);
+  };
+}
+

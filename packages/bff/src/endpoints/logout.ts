@@ -1,0 +1,54 @@
+/**
+ * `GET /bff/logout?sid=<id>[&returnTo=<path>]`: ends the session. The `sid`
+ * must be the session-bound value from `/bff/user`, so a cross-site link
+ * cannot log a user out. The browser then goes to the provider's
+ * end-session endpoint with `client_id`, `post_logout_redirect_uri` and
+ * `logout_hint`, but no `id_token_hint` unless configured: a token in a URL
+ * lands in the address bar, the history and the provider's logs.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type Koa from 'koa';
+import type { Bff } from '../context.ts';
+import { InvalidRequest } from '../errors.ts';
+import { summarize, preferHtmlErrors } from '../middleware/error-handler.ts';
+import { singleQuery } from '../query.ts';
+import { checkReturnTo } from '../return-to.ts';
+import { authOf, endSession } from '../session/session-middleware.ts';
+
+const same = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+
+/** The logout endpoint. */
+export function logoutEndpoint(bff: Bff): Koa.Middleware {
+  const { options, provider, logger } = bff;
+  return async function logout(ctx) {
+    preferHtmlErrors(ctx);
+    const returnTo = checkReturnTo(singleQuery(ctx, 'returnTo'), options.origin);
+    const auth = authOf(ctx);
+    if (!auth) {
+      ctx.redirect(`${options.origin}${returnTo}`);
+      return;
+    }
+    const sid = singleQuery(ctx, 'sid');
+    if (!sid || !same(sid, auth.logoutId)) throw new InvalidRequest('The "sid" parameter is missing or does not match this session: use the logoutUrl from /bff/user.');
+
+    await endSession(ctx, bff.store, options);
+    logger.info({ sub: auth.sub }, 'logout');
+    if (options.logout.revokeTokens && auth.tokens.refreshToken) {
+      // Best effort: a provider that cannot revoke must not keep the user signed in here.
+      await provider.revoke(auth.tokens.refreshToken).catch((err: unknown) => logger.warn({ err: summarize(err) }, 'refresh token revocation failed'));
+    }
+    const logoutHint = typeof auth.claims['login_hint'] === 'string' ? auth.claims['login_hint'] : auth.sid;
+    const endSessionUrl = await provider
+      .endSessionUrl({
+        postLogoutRedirectUri: `${options.origin}${returnTo}`,
+        ...(logoutHint ? { logoutHint } : {}),
+        ...(options.logout.idTokenHint ? { idTokenHint: auth.tokens.idToken } : {}),
+      })
+      .catch((err: unknown) => {
+        // The local session is gone either way; without discovery, go straight back.
+        logger.warn({ err: summarize(err) }, 'end-session URL unavailable');
+        return undefined;
+      });
+    ctx.redirect(endSessionUrl ?? `${options.origin}${returnTo}`);
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * `GET /bff/user` (needs `X-CSRF: 1`): who is signed in. Claims, the session
+ * end and a session-bound logout URL; never a token.
+ */
+import type Koa from 'koa';
+import type { Bff } from '../context.ts';
+import { Unauthenticated } from '../errors.ts';
+import { authOf, sessionOf } from '../session/session-middleware.ts';
+
+/** The JSON body of `GET /bff/user`. */
+export interface UserInfoResponse {
+  sub: string;
+  claims: Record<string, unknown>;
+  /** Unix seconds at which the session ends unless renewed by activity. */
+  expiresAt: number;
+  logoutUrl: string;
+}
+
+/** Unix seconds at which the session ends: the earlier of its idle and absolute deadlines. */
+export function sessionExpiresAt(bff: Bff, ctx: Koa.Context): number {
+  const auth = authOf(ctx)!;
+  const { idleTimeout, absoluteTimeout } = bff.options.session;
+  const idleEnd = (sessionOf(ctx) as unknown as { _expire?: number })._expire ?? Date.now() + idleTimeout * 1000;
+  return Math.floor(Math.min(idleEnd, auth.createdAt + absoluteTimeout * 1000) / 1000);
+}
+
+/** The user endpoint. */
+export function userEndpoint(bff: Bff): Koa.Middleware {
+  return async function user(ctx) {
+    const auth = authOf(ctx);
+    if (!auth) throw new Unauthenticated();
+    const body: UserInfoResponse = {
+      sub: auth.sub,
+      claims: auth.claims,
+      expiresAt: sessionExpiresAt(bff, ctx),
+      logoutUrl: `${bff.options.path}/logout?sid=${encodeURIComponent(auth.logoutId)}`,
+    };
+    ctx.body = body;
+  };
+}

@@ -1,0 +1,20 @@
+/**
+ * `@portcullis/bff`: a Koa Backend-for-Frontend. The SPA gets a cookie; the
+ * tokens stay here.
+ *
+ * @packageDocumentation
+ */
+export { createBff, type BffMiddleware } from './bff.ts';
+export type { Bff } from './context.ts';
+export type { ApiRoute, ApiTokenType, BffOptions, LogoutOptions, ResolvedOptions, SessionOptions } from './options.ts';
+export { BffOptionsError } from './options.ts';
+export type { BffLogger, LogMethod } from './logger.ts';
+export { createConsoleLogger, silentLogger } from './logger.ts';
+export type { SessionIndex, SessionRecord, SessionStore } from './session/store.ts';
+export { MemorySessionStore, type MemorySessionStoreOptions } from './session/memory-store.ts';
+export { SessionRepository } from './session/repository.ts';
+export { TokenCipher } from './session/crypto.ts';
+export type { SessionData, TokenSet, UserSession } from './session/user-session.ts';
+export type { UserInfoResponse } from './endpoints/user.ts';
+export { checkReturnTo } from './return-to.ts';
+export * as errors from './errors.ts';

@@ -1,0 +1,259 @@
+/**
+ * The options of `createBff`: their types, documented defaults, and the
+ * validation that runs once at start-up. A wrong option throws a
+ * {@link BffOptionsError} that names the option and says what to fix.
+ */
+import { z } from 'zod';
+import type { SessionStore } from './session/store.ts';
+import type { BffLogger } from './logger.ts';
+
+/** Which token a proxied API route receives (names as in Duende BFF). */
+export type ApiTokenType = 'user' | 'client' | 'userOrClient' | 'none';
+
+/** One proxied API route: requests under `path` go to `target`. */
+export interface ApiRoute {
+  /** Path prefix on the BFF, e.g. `/api/todos`. Matches the prefix itself and everything below it. */
+  path: string;
+  /** Absolute URL the prefix maps to, e.g. `http://localhost:4001/todos`. */
+  target: string;
+  /** Which bearer token to attach. Default `'user'`. */
+  token?: ApiTokenType;
+  /** Scope to request for `client` tokens (space-separated). */
+  scope?: string;
+  /** RFC 8707 resource indicator for `client` tokens. */
+  resource?: string;
+  /** Upstream timeout in milliseconds. Default 30 000. */
+  timeout?: number;
+}
+
+/** Session options. */
+export interface SessionOptions {
+  /**
+   * Keys that sign the session cookie (HMAC-SHA256), each at least 32 characters.
+   * The first signs; all verify, so keys can be rotated.
+   */
+  keys: string[];
+  /**
+   * Cookie name without the prefix. Default `'portcullis'`, sent as `__Host-portcullis`
+   * (the `__Host-` prefix is dropped only for a plain-http localhost `baseUrl`).
+   */
+  cookieName?: string;
+  /** `SameSite` of the session cookie. Default `'strict'`. */
+  sameSite?: 'strict' | 'lax';
+  /** Where sessions live. Default: a bounded in-memory store. */
+  store?: SessionStore;
+  /** Idle (sliding) timeout in seconds: a session unused this long ends. Default 86 400 (1 day). */
+  idleTimeout?: number;
+  /** Absolute lifetime in seconds, whatever the activity. Default 604 800 (7 days). */
+  absoluteTimeout?: number;
+}
+
+/** Logout options. */
+export interface LogoutOptions {
+  /**
+   * Send `id_token_hint` to the end-session endpoint. Default `false`: the ID token would
+   * travel through the browser's address bar and history. Turn on only for providers that
+   * require it (Okta, Duende IdentityServer).
+   */
+  idTokenHint?: boolean;
+  /** Revoke the refresh token at logout when the provider has a revocation endpoint. Default `true`. */
+  revokeTokens?: boolean;
+}
+
+/** Options of {@link createBff}. */
+export interface BffOptions {
+  /** The OpenID provider's issuer URL; discovery is read from `{issuer}/.well-known/openid-configuration`. */
+  issuer: string;
+  /** The BFF's client id at the provider. */
+  clientId: string;
+  /** The BFF's client secret (a confidential client). */
+  clientSecret: string;
+  /** Public origin of the SPA and the BFF, e.g. `https://app.example.com`. */
+  baseUrl: string;
+  /** Scopes to request. Default `'openid profile email offline_access'`. */
+  scope?: string;
+  /** Where the BFF endpoints live. Default `'/bff'`. */
+  path?: string;
+  /** How the client authenticates at the token endpoint. Default `'client_secret_basic'`. */
+  clientAuthentication?: 'client_secret_basic' | 'client_secret_post';
+  /** Extra authorization request parameters, e.g. `{ audience: '…' }` for Auth0 or `{ resource: '…' }`. */
+  authorizationParams?: Record<string, string>;
+  /** Accepted ID token signature algorithms. Default `['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA']`. */
+  idTokenAlgorithms?: string[];
+  /** Clock tolerance in seconds for token time claims. Default 5. */
+  clockTolerance?: number;
+  /** Refresh an access token that expires within this many seconds. Default 60. */
+  refreshSkew?: number;
+  /** Session options. */
+  session: SessionOptions;
+  /** The proxied APIs: an explicit allowlist, nothing else is proxied. Default `[]`. */
+  apis?: ApiRoute[];
+  /** Logout options. */
+  logout?: LogoutOptions;
+  /** Logger (pino-compatible). Default: warnings and errors to the console as JSON lines. */
+  logger?: BffLogger;
+}
+
+/** Thrown by `createBff` when an option is wrong. */
+export class BffOptionsError extends TypeError {
+  /** Path of the wrong option, e.g. `session.keys`. */
+  readonly option: string;
+  constructor(option: string, message: string) {
+    super(`@portcullis/bff: option "${option}" ${message}`);
+    this.name = 'BffOptionsError';
+    this.option = option;
+  }
+}
+
+const LOCALHOST = new Set(['localhost', '127.0.0.1', '[::1]']);
+/** Cookie names the demo provider (oidc-provider) uses on the same host: never reuse them. */
+const RESERVED_COOKIE_NAMES = new Set(['_session', '_interaction', '_interaction_resume', '_state']);
+
+function isHttpUrl(value: string, { allowPath }: { allowPath: boolean }): URL | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+  if (url.username || url.password || url.hash) return undefined;
+  if (!allowPath && (url.pathname !== '/' || url.search)) return undefined;
+  return url;
+}
+
+const secureUrl = (what: string) =>
+  z.string({ error: `must be a string: ${what}` }).refine((v) => {
+    const url = isHttpUrl(v, { allowPath: true });
+    return url !== undefined && (url.protocol === 'https:' || LOCALHOST.has(url.hostname));
+  }, `must be an absolute https URL (plain http is allowed only for localhost): ${what}`);
+
+const routePath = z
+  .string()
+  .regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@-]+(\/[A-Za-z0-9._~!$&'()*+,;=:@-]+)*$/, 'must be an absolute path like "/api/todos", without a trailing slash, query or wildcard')
+  .refine((p) => !p.split('/').some((s) => s === '.' || s === '..'), 'must not contain "." or ".." segments');
+
+const apiRoute = z.strictObject({
+  path: routePath,
+  target: z.string().refine((v) => isHttpUrl(v, { allowPath: true }) !== undefined && !new URL(v).search, 'must be an absolute http(s) URL without query, e.g. "http://localhost:4001/todos"'),
+  token: z.enum(['user', 'client', 'userOrClient', 'none'], { error: 'must be one of "user", "client", "userOrClient", "none"' }).default('user'),
+  scope: z.string().min(1).optional(),
+  resource: z.string().refine((v) => isHttpUrl(v, { allowPath: true }) !== undefined, 'must be an absolute URL (RFC 8707)').optional(),
+  timeout: z.number().int().positive().max(600_000).default(30_000),
+});
+
+const sessionStore = z.custom<SessionStore>(
+  (v) => typeof v === 'object' && v !== null && ['get', 'set', 'destroy'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function'),
+  'must implement the SessionStore interface: get(id), set(id, data, ttlMs, index), destroy(id)',
+);
+
+const logger = z.custom<BffLogger>(
+  (v) => typeof v === 'object' && v !== null && ['debug', 'info', 'warn', 'error'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function'),
+  'must have debug, info, warn and error methods (a pino logger fits)',
+);
+
+const schema = z.strictObject({
+  issuer: secureUrl('the provider issuer, e.g. "https://id.example.com"'),
+  clientId: z.string({ error: 'is required: the client id registered at the provider' }).min(1, 'must not be empty'),
+  clientSecret: z.string({ error: 'is required: the client secret registered at the provider' }).min(1, 'must not be empty'),
+  baseUrl: secureUrl('the public origin of the SPA and the BFF, e.g. "https://app.example.com"').refine(
+    (v) => isHttpUrl(v, { allowPath: false }) !== undefined,
+    'must be an origin without a path, query or fragment, e.g. "https://app.example.com"',
+  ),
+  scope: z
+    .string()
+    .refine((s) => s.split(' ').includes('openid'), 'must include "openid"')
+    .default('openid profile email offline_access'),
+  path: z.string().regex(/^\/[a-z0-9_-]+$/i, 'must be one path segment like "/bff"').default('/bff'),
+  clientAuthentication: z.enum(['client_secret_basic', 'client_secret_post'], { error: 'must be "client_secret_basic" or "client_secret_post"' }).default('client_secret_basic'),
+  authorizationParams: z.record(z.string(), z.string()).default({}),
+  idTokenAlgorithms: z
+    .array(z.string().refine((a) => a !== 'none' && !a.startsWith('HS'), 'must be an asymmetric algorithm ("none" and HS* are refused)'))
+    .min(1, 'must list at least one algorithm')
+    .default(['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA']),
+  clockTolerance: z.number().min(0).max(300).default(5),
+  refreshSkew: z.number().min(0).max(3600).default(60),
+  session: z.strictObject(
+    {
+      keys: z
+        .array(z.string().min(32, 'must be at least 32 characters each (generate one with `openssl rand -base64 32`)'), {
+          error: 'is required: a list of secrets of at least 32 characters that sign the session cookie',
+        })
+        .min(1, 'must contain at least one key'),
+      cookieName: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]+$/, 'must contain only letters, digits, "_" and "-" (the "__Host-" prefix is added for you)')
+        .refine((n) => !RESERVED_COOKIE_NAMES.has(n), 'must not be one of the provider cookie names _session, _interaction, _interaction_resume, _state (cookies are shared across ports)')
+        .refine((n) => !n.startsWith('__'), 'must not start with "__": the "__Host-" prefix is added for you')
+        .default('portcullis'),
+      sameSite: z.enum(['strict', 'lax'], { error: 'must be "strict" or "lax"' }).default('strict'),
+      store: sessionStore.optional(),
+      idleTimeout: z.number().int().min(60, 'must be at least 60 seconds').default(86_400),
+      absoluteTimeout: z.number().int().min(60, 'must be at least 60 seconds').default(604_800),
+    },
+    { error: 'is required: { keys: [...] } at least' },
+  ),
+  apis: z.array(apiRoute).default([]),
+  logout: z
+    .strictObject({
+      idTokenHint: z.boolean().default(false),
+      revokeTokens: z.boolean().default(true),
+    })
+    .default({ idTokenHint: false, revokeTokens: true }),
+  logger: logger.optional(),
+});
+
+type Parsed = z.output<typeof schema>;
+
+/** Options after validation, with defaults applied and derived values computed. */
+export interface ResolvedOptions extends Omit<Parsed, 'session' | 'apis' | 'logger'> {
+  session: Omit<Parsed['session'], 'store'> & {
+    store: SessionStore | undefined;
+    /** The cookie name as sent, prefix included. */
+    cookie: string;
+    /** Whether cookies are `Secure` (false only for plain-http localhost). */
+    secure: boolean;
+  };
+  apis: Array<Required<Pick<ApiRoute, 'path' | 'target' | 'token' | 'timeout'>> & Pick<ApiRoute, 'scope' | 'resource'>>;
+  logger: BffLogger | undefined;
+  /** `baseUrl` without a trailing slash. */
+  origin: string;
+  /** The exact redirect URI registered at the provider: `{baseUrl}{path}/callback`. */
+  redirectUri: string;
+}
+
+function optionPath(issuePath: ReadonlyArray<PropertyKey>): string {
+  return issuePath.reduce<string>((acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)), '');
+}
+
+/** Validates `createBff` options once, applies defaults, and derives cookie and URL settings. */
+export function resolveOptions(input: BffOptions): ResolvedOptions {
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const path = optionPath(issue.path) || '(options)';
+    const message = issue.code === 'unrecognized_keys' ? `has unknown keys ${issue.keys.map((k) => `"${k}"`).join(', ')}: check their spelling` : issue.message;
+    throw new BffOptionsError(issue.code === 'unrecognized_keys' && !issue.path.length ? '(options)' : path, message);
+  }
+  const o = result.data;
+  const base = new URL(o.baseUrl);
+  const secure = base.protocol === 'https:';
+  const seen = new Set<string>();
+  for (const [i, api] of o.apis.entries()) {
+    if (api.path === o.path || api.path.startsWith(`${o.path}/`)) throw new BffOptionsError(`apis[${i}].path`, `must not be under the BFF path "${o.path}"`);
+    for (const other of seen) {
+      if (api.path === other || api.path.startsWith(`${other}/`) || other.startsWith(`${api.path}/`)) throw new BffOptionsError(`apis[${i}].path`, `overlaps "${other}": each path prefix must be unique`);
+    }
+    seen.add(api.path);
+  }
+  if (new Set(o.session.keys).size !== o.session.keys.length) throw new BffOptionsError('session.keys', 'must not repeat a key');
+  if (o.session.absoluteTimeout < o.session.idleTimeout) throw new BffOptionsError('session.absoluteTimeout', 'must be at least session.idleTimeout');
+  const origin = base.origin;
+  return {
+    ...o,
+    session: { ...o.session, store: o.session.store, cookie: secure ? `__Host-${o.session.cookieName}` : o.session.cookieName, secure },
+    logger: o.logger,
+    origin,
+    redirectUri: `${origin}${o.path}/callback`,
+  };
+}

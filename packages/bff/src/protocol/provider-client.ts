@@ -1,0 +1,180 @@
+/**
+ * The BFF's view of the OpenID provider: oidc-client-ts's `OidcClient` used
+ * server-side as the protocol engine (discovery, authorization request with
+ * PKCE, code exchange, refresh, end-session URL, revocation), plus jose for
+ * what it does not do (ID token signatures, the discovery issuer check).
+ */
+import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
+import { ErrorResponse, Log, OidcClient, type OidcMetadata, RefreshState, type SigninResponse } from 'oidc-client-ts';
+import { InvalidToken, TemporarilyUnavailable } from '../errors.ts';
+import type { ResolvedOptions } from '../options.ts';
+import type { TokenCipher } from '../session/crypto.ts';
+import type { SessionStore } from '../session/store.ts';
+import { verifyIdToken } from './id-token.ts';
+import { createStateStore } from './state-store.ts';
+
+// oidc-client-ts logs nothing unless told; keep it that way (its messages may quote responses).
+Log.setLevel(Log.NONE);
+
+/** Data carried through the login round trip, inside the server-side state. */
+export interface LoginStateData {
+  returnTo: string;
+  /** SHA-256 of the browser-binding cookie value. */
+  binding: string;
+}
+
+/** Tokens and claims from a successful code exchange or refresh. */
+export interface ProviderTokens {
+  accessToken: string;
+  refreshToken: string | undefined;
+  idToken: string | undefined;
+  expiresAt: number;
+  scope: string | undefined;
+  claims: Record<string, unknown> & { sub: string };
+}
+
+/** The parts of discovery the BFF relies on. */
+export type ProviderMetadata = Partial<OidcMetadata> & {
+  issuer: string;
+  authorization_response_iss_parameter_supported?: boolean;
+};
+
+/** Wraps an `OidcClient` configured for a confidential client with a server-side state store. */
+export class ProviderClient {
+  readonly oidc: OidcClient;
+  readonly #options: ResolvedOptions;
+  #jwks: JWTVerifyGetKey | undefined;
+
+  constructor(options: ResolvedOptions, store: SessionStore, cipher: TokenCipher) {
+    this.#options = options;
+    this.oidc = new OidcClient({
+      authority: options.issuer,
+      client_id: options.clientId,
+      client_secret: options.clientSecret,
+      client_authentication: options.clientAuthentication,
+      redirect_uri: options.redirectUri,
+      post_logout_redirect_uri: `${options.origin}/`,
+      response_type: 'code',
+      response_mode: 'query',
+      scope: options.scope,
+      loadUserInfo: false,
+      filterProtocolClaims: false,
+      stateStore: createStateStore(store, cipher),
+      requestTimeoutInSeconds: 10,
+      revokeTokenAdditionalContentTypes: ['text/plain'],
+      extraQueryParams: options.authorizationParams,
+    });
+  }
+
+  /** Discovery, cached after the first success; its `issuer` must equal the configured one exactly. */
+  async metadata(): Promise<ProviderMetadata> {
+    const metadata = (await unavailableOnNetworkError(() => this.oidc.metadataService.getMetadata())) as ProviderMetadata;
+    if (metadata.issuer !== this.#options.issuer) {
+      throw new TemporarilyUnavailable(`The provider's discovery document names issuer "${metadata.issuer}", not the configured "${this.#options.issuer}".`);
+    }
+    return metadata;
+  }
+
+  /** The provider's signing keys (jose remote key set: cached, refetched on an unknown kid). */
+  async keys(): Promise<JWTVerifyGetKey> {
+    if (!this.#jwks) {
+      const { jwks_uri } = await this.metadata();
+      if (!jwks_uri) throw new TemporarilyUnavailable('The provider advertises no jwks_uri.');
+      this.#jwks = createRemoteJWKSet(new URL(jwks_uri), { timeoutDuration: 5000, cooldownDuration: 30_000 });
+    }
+    return this.#jwks;
+  }
+
+  /** The authorization URL (PKCE S256, state, nonce); the state is stored server-side. */
+  async authorizationUrl(data: LoginStateData, nonce: string): Promise<string> {
+    const request = await unavailableOnNetworkError(() => this.oidc.createSigninRequest({ state: data, nonce }));
+    return request.url;
+  }
+
+  /** Reads the stored state of a callback without consuming it; `undefined` when unknown. */
+  async peekState(callbackUrl: string): Promise<{ data: LoginStateData; nonce: string | undefined } | undefined> {
+    try {
+      const { state } = await this.oidc.readSigninResponseState(callbackUrl, false);
+      return { data: state.data as LoginStateData, nonce: (state as { nonce?: string }).nonce };
+    } catch (err) {
+      if (isNetworkError(err)) throw new TemporarilyUnavailable(undefined, { cause: err });
+      return undefined;
+    }
+  }
+
+  /** Consumes the state and exchanges the code (client_secret, code_verifier); verifies the ID token. */
+  async exchangeCode(callbackUrl: string, nonce: string | undefined): Promise<ProviderTokens> {
+    const response = await unavailableOnNetworkError(() => this.oidc.processSigninResponse(callbackUrl));
+    if (!response.id_token) throw new InvalidToken('The provider returned no ID token: is "openid" in the scope?');
+    return this.#tokens(response, { nonce: nonce ?? '' });
+  }
+
+  /** A refresh-token grant; the new ID token (if any) must be about the same subject. */
+  async refresh(refreshToken: string, sub: string, scope?: string): Promise<ProviderTokens> {
+    const state = new RefreshState({ refresh_token: refreshToken, session_state: null, profile: { sub } as never, ...(scope ? { scope } : {}) });
+    const response = await unavailableOnNetworkError(() => this.oidc.useRefreshToken({ state }));
+    return this.#tokens(response, { sub });
+  }
+
+  /** The end-session URL, or `undefined` when the provider has no end_session_endpoint. */
+  async endSessionUrl(params: { postLogoutRedirectUri: string; logoutHint?: string; idTokenHint?: string }): Promise<string | undefined> {
+    const { end_session_endpoint } = await this.metadata();
+    if (!end_session_endpoint) return undefined;
+    const request = await this.oidc.createSignoutRequest({
+      client_id: this.#options.clientId,
+      post_logout_redirect_uri: params.postLogoutRedirectUri,
+      ...(params.idTokenHint ? { id_token_hint: params.idTokenHint } : {}),
+      ...(params.logoutHint ? { extraQueryParams: { logout_hint: params.logoutHint } } : {}),
+    });
+    return request.url;
+  }
+
+  /** Revokes a refresh token (RFC 7009) when the provider has a revocation endpoint; `false` when it has none. */
+  async revoke(refreshToken: string): Promise<boolean> {
+    const { revocation_endpoint } = await this.metadata();
+    if (!revocation_endpoint) return false;
+    await unavailableOnNetworkError(() => this.oidc.revokeToken(refreshToken, 'refresh_token'));
+    return true;
+  }
+
+  async #tokens(response: SigninResponse, expect: { nonce?: string; sub?: string }): Promise<ProviderTokens> {
+    const o = this.#options;
+    let claims: ProviderTokens['claims'] | undefined;
+    if (response.id_token) {
+      claims = await verifyIdToken(response.id_token, await this.keys(), {
+        issuer: o.issuer,
+        clientId: o.clientId,
+        algorithms: o.idTokenAlgorithms,
+        clockTolerance: o.clockTolerance,
+        maxAgeSeconds: 600,
+        ...expect,
+      });
+    }
+    if (!response.access_token) throw new InvalidToken('The provider returned no access token.');
+    return {
+      accessToken: response.access_token,
+      refreshToken: response.refresh_token,
+      idToken: response.id_token,
+      // Without expires_in, assume a short life so the BFF refreshes early rather than late.
+      expiresAt: response.expires_at ?? Math.floor(Date.now() / 1000) + 300,
+      scope: response.scope,
+      claims: claims ?? { sub: expect.sub ?? '' },
+    };
+  }
+}
+
+/** True for failures to reach the provider (DNS, refused connection, timeout), as opposed to an OAuth error. */
+export function isNetworkError(err: unknown): boolean {
+  if (err instanceof ErrorResponse) return false;
+  if (!(err instanceof Error)) return false;
+  return err.name === 'ErrorTimeout' || err.name === 'AbortError' || err.name === 'TimeoutError' || (err instanceof TypeError && /fetch failed/i.test(err.message)) || /Failed to fetch|ECONNREFUSED|network/i.test(err.message);
+}
+
+async function unavailableOnNetworkError<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (isNetworkError(err)) throw new TemporarilyUnavailable('The identity provider could not be reached: try again shortly.', { cause: err });
+    throw err;
+  }
+}

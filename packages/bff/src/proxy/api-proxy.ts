@@ -1,0 +1,87 @@
+/**
+ * The API proxy: an explicit allowlist of routes, each forwarding its path
+ * prefix to one target with the right bearer token. Bodies stream both ways
+ * (http-proxy, keep-alive agents); nothing parses them.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type Koa from 'koa';
+import httpProxy from 'http-proxy';
+import type { Bff } from '../context.ts';
+import { BadGateway, CsrfRequired, GatewayTimeout, Unauthenticated } from '../errors.ts';
+import { isSameOriginRequest } from '../middleware/csrf-header.ts';
+import type { ResolvedOptions } from '../options.ts';
+import { authOf, commitSession } from '../session/session-middleware.ts';
+import { rewriteHeaders } from './forwarded-headers.ts';
+import { pathBelow } from './upstream-path.ts';
+
+type Route = ResolvedOptions['apis'][number];
+
+/** Shared by all routes of one BFF: one proxy, one keep-alive agent per protocol. */
+export class ProxyEngine {
+  readonly proxy = httpProxy.createProxyServer({ changeOrigin: true, xfwd: false, ws: false });
+  readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 256 });
+
+  constructor() {
+    // The BFF owns the cookies of its origin: an upstream API does not set any.
+    this.proxy.on('proxyRes', (proxyRes) => {
+      delete proxyRes.headers['set-cookie'];
+    });
+  }
+
+  /** Closes idle upstream connections. */
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+    this.proxy.close();
+  }
+}
+
+/** The proxy middleware of one route. */
+export function apiProxy(bff: Bff, engine: ProxyEngine, route: Route): Koa.Middleware {
+  const target = new URL(route.target);
+  const agent = target.protocol === 'https:' ? engine.httpsAgent : engine.httpAgent;
+  const publicUrl = new URL(bff.options.origin);
+  return async function proxyApi(ctx) {
+    if (!isSameOriginRequest(ctx, bff.options.origin)) throw new CsrfRequired();
+    const rest = pathBelow(ctx.path, route.path);
+    const accessToken = await bearerFor(bff, route, ctx);
+    // Persist refreshed tokens or a renewed idle timeout before the response is handed over.
+    await commitSession(ctx);
+
+    rewriteHeaders(ctx.req.headers, { accessToken, clientIp: ctx.ip, publicUrl, trustProxy: ctx.app.proxy });
+    ctx.req.url = `${rest || ''}${ctx.search}`;
+    ctx.respond = false;
+    const started = Date.now();
+    await new Promise<void>((resolve) => {
+      ctx.res.once('close', resolve);
+      engine.proxy.web(ctx.req, ctx.res, { target, agent, proxyTimeout: route.timeout, timeout: route.timeout }, (err: NodeJS.ErrnoException) => {
+        const timedOut = Date.now() - started >= route.timeout;
+        bff.logger.warn({ route: route.path, code: err.code, timedOut }, 'upstream API failed');
+        if (ctx.res.headersSent) {
+          ctx.res.destroy();
+          return;
+        }
+        const error = timedOut ? new GatewayTimeout() : new BadGateway();
+        ctx.res.writeHead(error.status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+        ctx.res.end(JSON.stringify(error.toJSON()));
+      });
+    });
+  };
+}
+
+async function bearerFor(bff: Bff, route: Route, ctx: Koa.Context): Promise<string | undefined> {
+  const auth = authOf(ctx);
+  switch (route.token) {
+    case 'none':
+      return undefined;
+    case 'client':
+      return bff.tokens.client.accessToken(route.scope, route.resource);
+    case 'userOrClient':
+      return auth ? bff.tokens.userAccessToken(ctx) : bff.tokens.client.accessToken(route.scope, route.resource);
+    case 'user':
+      if (!auth) throw new Unauthenticated();
+      return bff.tokens.userAccessToken(ctx);
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * The request headers an upstream API receives: the browser's, minus what
+ * belongs to the browser-BFF hop (cookies, the CSRF header, its own
+ * Authorization, hop-by-hop headers, and unless the app trusts a proxy in
+ * front, any X-Forwarded-* it claims), plus the BFF's bearer token and
+ * X-Forwarded-For/Host/Proto describing the public origin.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+const BROWSER_ONLY = ['cookie', 'x-csrf', 'authorization'];
+const FORWARDED = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-real-ip'];
+
+/** What {@link rewriteHeaders} needs to know about the request. */
+export interface ForwardContext {
+  /** The bearer token to send, or `undefined` for none. */
+  accessToken: string | undefined;
+  /** The client address (Koa's `ctx.ip`, which honours `app.proxy`). */
+  clientIp: string;
+  /** The BFF's public origin URL. */
+  publicUrl: URL;
+  /** Whether a trusted proxy in front set X-Forwarded-* (Koa's `app.proxy`). */
+  trustProxy: boolean;
+}
+
+/** Rewrites `headers` in place for the upstream request. */
+export function rewriteHeaders(headers: IncomingHttpHeaders, forward: ForwardContext): void {
+  const connection = headers['connection'];
+  const named = typeof connection === 'string' ? connection.split(',').map((h) => h.trim().toLowerCase()) : [];
+  const priorFor = forward.trustProxy ? headers['x-forwarded-for'] : undefined;
+  for (const name of [...HOP_BY_HOP, ...BROWSER_ONLY, ...FORWARDED, ...named]) delete headers[name];
+  if (forward.accessToken) headers['authorization'] = `Bearer ${forward.accessToken}`;
+  headers['x-forwarded-for'] = priorFor ? `${String(priorFor)}, ${forward.clientIp}` : forward.clientIp;
+  headers['x-forwarded-host'] = forward.publicUrl.host;
+  headers['x-forwarded-proto'] = forward.publicUrl.protocol.slice(0, -1);
+}

@@ -1,0 +1,26 @@
+/**
+ * Confines a proxied path to its route's target. The part after the route
+ * prefix may not climb out (`..`), smuggle separators (`%2f`, `%5c`, `\`),
+ * or hide dot segments behind encoding (`%2e`); such requests are refused,
+ * not normalised, so what the API receives is exactly what was checked.
+ */
+import { InvalidRequest } from '../errors.ts';
+
+const FORBIDDEN = /%2e|%2f|%5c|%00|\\/i;
+
+/**
+ * The path below the prefix (`''` or starting with `/`), or throws `InvalidRequest`.
+ * @param path - the raw request path (not decoded)
+ * @param prefix - the route prefix, e.g. `/api/todos`
+ */
+export function pathBelow(path: string, prefix: string): string {
+  const rest = path.slice(prefix.length);
+  if (rest && !rest.startsWith('/')) throw new InvalidRequest('The path does not belong to this API route.');
+  if (FORBIDDEN.test(rest)) throw new InvalidRequest('The path contains encoded separators, encoded dots or backslashes.');
+  const segments = rest.split('/').slice(1);
+  // An empty last segment is a trailing slash; empty inner ones are `//`.
+  if (segments.some((s, i) => s === '.' || s === '..' || (s === '' && i < segments.length - 1))) {
+    throw new InvalidRequest('The path contains "." or ".." segments or "//".');
+  }
+  return rest;
+}

@@ -1,0 +1,39 @@
+/**
+ * The session store contract: three methods, as in koajs/session, plus two
+ * optional ones that some features need.
+ *
+ * Records are plain JSON objects. The BFF encrypts the tokens inside a record
+ * before it reaches any store, so a store never sees a token in clear.
+ */
+
+/** A JSON-serialisable session record. */
+export type SessionRecord = Record<string, unknown>;
+
+/** What a session is indexed by, so that back-channel logout can find it. */
+export interface SessionIndex {
+  /** The user's subject identifier at the provider. */
+  sub?: string;
+  /** The provider's session id (`sid` claim of the ID token). */
+  sid?: string;
+}
+
+/** Where sessions (and short-lived login states) live. */
+export interface SessionStore {
+  /** The record stored under `id`, or `undefined` when absent or expired. */
+  get(id: string): Promise<SessionRecord | undefined>;
+  /**
+   * Stores `record` under `id` for `ttlMs` milliseconds, replacing any previous one,
+   * and indexes it under `index` (replacing its previous index entries).
+   */
+  set(id: string, record: SessionRecord, ttlMs: number, index?: SessionIndex): Promise<void>;
+  /** Removes the record under `id` and its index entries. Removing an absent id is not an error. */
+  destroy(id: string): Promise<void>;
+  /**
+   * Atomically reads and removes the record under `id` (single-use login states).
+   * Without it the BFF falls back to `get` + `destroy`, which lets two concurrent
+   * callbacks read the same state: implement it in shared stores.
+   */
+  take?(id: string): Promise<SessionRecord | undefined>;
+  /** The ids of live sessions indexed under `sid`, or under `sub` (back-channel logout). */
+  findIds?(query: SessionIndex): Promise<string[]>;
+}

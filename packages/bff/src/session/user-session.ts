@@ -1,0 +1,35 @@
+/**
+ * What a signed-in session holds. It lives server-side only; the browser
+ * gets an opaque cookie, and `/bff/user` shows the claims, never the tokens.
+ */
+
+/** The provider's tokens for one session. */
+export interface TokenSet {
+  accessToken: string;
+  refreshToken?: string;
+  idToken: string;
+  /** Access token expiry, unix seconds. */
+  expiresAt: number;
+  /** Granted scope, when the token response said. */
+  scope?: string;
+}
+
+/** The authenticated part of a session record. */
+export interface UserSession {
+  /** Subject at the provider. */
+  sub: string;
+  /** The provider's session id (`sid` claim), for back-channel logout. */
+  sid?: string;
+  /** ID token claims shown to the SPA. */
+  claims: Record<string, unknown>;
+  /** Session-bound random value that `/bff/logout?sid=` must present. */
+  logoutId: string;
+  /** When the session was created, unix milliseconds (absolute lifetime). */
+  createdAt: number;
+  tokens: TokenSet;
+}
+
+/** The record shape koa-session keeps for a signed-in user. */
+export interface SessionData {
+  auth?: UserSession;
+}

@@ -1,0 +1,91 @@
+/**
+ * Access tokens for proxied calls: the user's (refreshed before it expires,
+ * one refresh grant per session however many calls race for it) and the
+ * client's own (client credentials, cached per scope and resource).
+ */
+import type Koa from 'koa';
+import { ErrorResponse } from 'oidc-client-ts';
+import type { Bff } from '../context.ts';
+import { BffError, SessionExpired, TemporarilyUnavailable } from '../errors.ts';
+import { summarize } from '../middleware/error-handler.ts';
+import { authOf, endSession, sessionOf } from '../session/session-middleware.ts';
+import type { TokenSet, UserSession } from '../session/user-session.ts';
+import { ClientCredentials } from './client-credentials.ts';
+import { SingleFlight } from './single-flight.ts';
+
+const now = (): number => Math.floor(Date.now() / 1000);
+
+/** Hands out valid access tokens for proxied calls. */
+export class TokenManager {
+  readonly #bff: () => Bff;
+  readonly #refreshes = new SingleFlight<TokenSet>();
+  readonly client: ClientCredentials;
+
+  /** `bff` is read lazily: the manager is part of the instance it reads. */
+  constructor(bff: () => Bff) {
+    this.#bff = bff;
+    this.client = new ClientCredentials(bff);
+  }
+
+  /** Whether `tokens` needs a refresh before use. */
+  expiring(tokens: TokenSet): boolean {
+    return tokens.expiresAt - this.#bff().options.refreshSkew <= now();
+  }
+
+  /**
+   * The signed-in user's access token, refreshed first when it expires within
+   * the skew. Throws `SessionExpired` (and ends the session) when the refresh
+   * token is refused, `TemporarilyUnavailable` (session kept) when the
+   * provider cannot be reached.
+   */
+  async userAccessToken(ctx: Koa.Context): Promise<string> {
+    const auth = authOf(ctx)!;
+    if (!this.expiring(auth.tokens)) return auth.tokens.accessToken;
+    const bff = this.#bff();
+    const id = sessionOf(ctx).externalKey;
+    try {
+      auth.tokens = await this.#refreshes.run(id, () => this.#refresh(id, auth));
+    } catch (err) {
+      if (err instanceof SessionExpired) await endSession(ctx, bff.store, bff.options);
+      throw err;
+    }
+    return auth.tokens.accessToken;
+  }
+
+  async #refresh(id: string, auth: UserSession): Promise<TokenSet> {
+    const { provider, repository, logger } = this.#bff();
+    // Fencing re-read: another request may have refreshed (and rotated the refresh token) already.
+    const record = await repository.get(id);
+    const current = (record?.['auth'] as UserSession | undefined) ?? auth;
+    if (!this.expiring(current.tokens)) return current.tokens;
+    const refreshToken = current.tokens.refreshToken;
+    if (!refreshToken) throw new SessionExpired('The access token expired and there is no refresh token: log in again.');
+    let fresh;
+    try {
+      fresh = await provider.refresh(refreshToken, current.sub, current.tokens.scope);
+    } catch (err) {
+      if (err instanceof ErrorResponse && err.error === 'invalid_grant') {
+        logger.info({ sub: current.sub }, 'refresh token refused: session ended');
+        throw new SessionExpired();
+      }
+      if (err instanceof BffError) throw err;
+      logger.warn({ err: summarize(err) }, 'token refresh failed');
+      throw new TemporarilyUnavailable('The access token could not be refreshed: try again shortly.', { cause: err });
+    }
+    const tokens: TokenSet = {
+      accessToken: fresh.accessToken,
+      // Rotation: keep the new refresh token; without one, the old one stays valid.
+      ...(fresh.refreshToken ?? refreshToken ? { refreshToken: fresh.refreshToken ?? refreshToken } : {}),
+      idToken: fresh.idToken ?? current.tokens.idToken,
+      expiresAt: fresh.expiresAt,
+      ...(fresh.scope ?? current.tokens.scope ? { scope: fresh.scope ?? current.tokens.scope } : {}),
+    };
+    if (record) {
+      const expire = typeof record['_expire'] === 'number' ? record['_expire'] : Date.now() + 60_000;
+      // Persist before anyone else looks: the old refresh token is dead now.
+      await repository.set(id, { ...record, auth: { ...current, tokens } }, Math.max(expire - Date.now() + 10_000, 1000));
+    }
+    logger.debug({ sub: current.sub }, 'access token refreshed');
+    return tokens;
+  }
+}

@@ -1,0 +1,222 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Router from '@koa/router';
+import Koa from 'koa';
+import { BodyTooLargeError, readBody } from '../shared/read-body.ts';
+import { TodoStore } from './todo-store.ts';
+import { InvalidTokenError, createTokenVerifier, type TokenVerifier, type VerifiedAccessToken } from './verify-token.ts';
+
+const JSON_LIMIT = 16 * 1024;
+const TITLE_MAX = 200;
+
+export interface TodoApiOptions {
+  /** 0 or undefined = a free port. */
+  port?: number;
+  /** Default 'localhost'. */
+  host?: string;
+  issuer: string;
+  /** Expected `aud` of access tokens (the API's resource indicator). */
+  audience: string;
+  /** For tests: the clock used to check token expiry. */
+  currentDate?: () => Date;
+  /** Initial todos by `sub`; default alice: 2, bob: 1. */
+  seed?: Record<string, string[]>;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  authorization?: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+export interface TodoApi {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+  /** Every request received, in order (tests check what the BFF forwarded). */
+  requests: RecordedRequest[];
+}
+
+interface State {
+  token: VerifiedAccessToken;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    readonly description: string,
+  ) {
+    super(description);
+  }
+}
+
+function bearer(header: string | undefined): string | undefined {
+  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header ?? '');
+  return match?.[1];
+}
+
+function authenticate(verify: TokenVerifier): Koa.Middleware<State> {
+  return async (ctx, next) => {
+    const header = ctx.get('authorization');
+    if (!header) {
+      ctx.set('WWW-Authenticate', 'Bearer');
+      throw new HttpError(401, 'invalid_token', 'missing bearer token');
+    }
+    const token = bearer(header);
+    try {
+      if (!token) throw new InvalidTokenError('malformed Authorization header');
+      ctx.state.token = await verify(token);
+    } catch (err) {
+      const description = err instanceof InvalidTokenError ? err.message : 'the access token is invalid';
+      ctx.set('WWW-Authenticate', `Bearer error="invalid_token", error_description="${description.replace(/["\\]/g, '')}"`);
+      throw new HttpError(401, 'invalid_token', description);
+    }
+    await next();
+  };
+}
+
+async function readJson(ctx: Koa.Context): Promise<Record<string, unknown>> {
+  if (!ctx.is('application/json', '+json')) {
+    throw new HttpError(415, 'unsupported_media_type', 'expected an application/json body');
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(await readBody(ctx.req, JSON_LIMIT));
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) throw new HttpError(413, 'payload_too_large', err.message);
+    throw new HttpError(400, 'invalid_json', 'the body is not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new HttpError(400, 'invalid_request', 'the body must be a JSON object');
+  }
+  return value as Record<string, unknown>;
+}
+
+function validTitle(value: unknown): string {
+  if (typeof value !== 'string') throw new HttpError(400, 'invalid_request', 'title must be a string');
+  const title = value.trim();
+  if (title.length < 1 || title.length > TITLE_MAX) {
+    throw new HttpError(400, 'invalid_request', `title must be 1 to ${TITLE_MAX} characters`);
+  }
+  return title;
+}
+
+/** The todo REST API as a Koa app, without listening. */
+export function createTodoApp(options: TodoApiOptions, requests: RecordedRequest[] = []): Koa<State> {
+  const app = new Koa<State>();
+  const store = new TodoStore(options.seed);
+  const verify = createTokenVerifier(options);
+  const owner = (ctx: Koa.ParameterizedContext<State>) => ctx.state.token.sub ?? ctx.state.token.clientId ?? '';
+
+  app.use(async (ctx, next) => {
+    requests.push({
+      method: ctx.method,
+      path: ctx.path,
+      authorization: ctx.get('authorization') || undefined,
+      headers: { ...ctx.headers },
+    });
+    ctx.set('Cache-Control', 'no-store');
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) throw new HttpError(404, 'not_found', 'no such resource');
+    } catch (err) {
+      if (err instanceof HttpError) {
+        ctx.status = err.status;
+        ctx.body = { error: err.error, error_description: err.description };
+      } else if (err instanceof BodyTooLargeError) {
+        ctx.status = 413;
+        ctx.body = { error: 'payload_too_large', error_description: err.message };
+      } else {
+        const status = (err as { status?: number }).status;
+        if (status && status >= 400 && status < 500) {
+          ctx.status = status;
+          ctx.body = { error: 'invalid_request', error_description: (err as Error).message };
+        } else {
+          ctx.app.emit('error', err, ctx);
+          ctx.status = 500;
+          ctx.body = { error: 'server_error', error_description: 'unexpected error' };
+        }
+      }
+    }
+  });
+
+  const open = new Router<State>();
+  open.get('/health', (ctx) => {
+    ctx.body = { ok: true };
+  });
+  app.use(open.routes());
+
+  const router = new Router<State>();
+  router.use(authenticate(verify));
+
+  router.get('/whoami', (ctx) => {
+    const { sub, clientId, scopes } = ctx.state.token;
+    ctx.body = { sub, clientId, scopes, kind: !sub || sub === clientId ? 'client' : 'user' };
+  });
+
+  router.get('/todos', (ctx) => {
+    ctx.body = { todos: store.list(owner(ctx)) };
+  });
+
+  router.post('/todos', async (ctx) => {
+    const body = await readJson(ctx);
+    ctx.status = 201;
+    ctx.body = store.add(owner(ctx), validTitle(body.title));
+  });
+
+  router.get('/todos/:id', (ctx) => {
+    const todo = store.get(owner(ctx), ctx.params.id!);
+    if (!todo) throw new HttpError(404, 'not_found', 'no such todo');
+    ctx.body = todo;
+  });
+
+  router.patch('/todos/:id', async (ctx) => {
+    const body = await readJson(ctx);
+    const patch: { done?: boolean; title?: string } = {};
+    if (body.done !== undefined) {
+      if (typeof body.done !== 'boolean') throw new HttpError(400, 'invalid_request', 'done must be a boolean');
+      patch.done = body.done;
+    }
+    if (body.title !== undefined) patch.title = validTitle(body.title);
+    const todo = store.update(owner(ctx), ctx.params.id!, patch);
+    if (!todo) throw new HttpError(404, 'not_found', 'no such todo');
+    ctx.body = todo;
+  });
+
+  router.delete('/todos/:id', (ctx) => {
+    if (!store.remove(owner(ctx), ctx.params.id!)) throw new HttpError(404, 'not_found', 'no such todo');
+    ctx.status = 204;
+  });
+
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}
+
+/** Starts the todo API on http://{host}:{port}. */
+export async function startTodoApi(options: TodoApiOptions): Promise<TodoApi> {
+  const host = options.host ?? 'localhost';
+  const requests: RecordedRequest[] = [];
+  const app = createTodoApp(options, requests);
+  const server: Server = createServer(app.callback());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    requests,
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -18,3 +18,4 @@ export type { SessionData, TokenSet, UserSession } from './session/user-session.
 export type { UserInfoResponse } from './endpoints/user.ts';
 export { checkReturnTo } from './return-to.ts';
 export * as errors from './errors.ts';
+export { serveStatic, type StaticFilesOptions } from './server/static-files.ts';

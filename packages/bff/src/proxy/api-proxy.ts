@@ -40,8 +40,10 @@ export class ProxyEngine {
 
 /** The proxy middleware of one route. */
 export function apiProxy(bff: Bff, engine: ProxyEngine, route: Route): Koa.Middleware {
-  const target = new URL(route.target);
-  const agent = target.protocol === 'https:' ? engine.httpsAgent : engine.httpAgent;
+  const url = new URL(route.target);
+  // http-proxy reads the legacy url shape (`path`, not `pathname`).
+  const target = { protocol: url.protocol, host: url.host, hostname: url.hostname, port: url.port, path: url.pathname };
+  const agent = url.protocol === 'https:' ? engine.httpsAgent : engine.httpAgent;
   const publicUrl = new URL(bff.options.origin);
   return async function proxyApi(ctx) {
     if (!isSameOriginRequest(ctx, bff.options.origin)) throw new CsrfRequired();

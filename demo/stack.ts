@@ -1,0 +1,137 @@
+/**
+ * The whole demo in one call: the OpenID provider, the todo API and the BFF
+ * (serving the SPA build when there is one). The demo command and the
+ * integration, security and browser tests all start it through here, on
+ * fixed ports (demo) or free ones (tests).
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import { createBff, type BffLogger, type BffMiddleware, type BffOptions, type SessionStore } from '@portcullis/bff';
+import { startTodoApi, type TodoApi } from './api/create-api.ts';
+import { startDemoProvider, type DemoProvider } from './provider/create-provider.ts';
+import { serveSpa } from './spa-files.ts';
+
+/** Options of {@link startDemoStack}; every one has a demo default. */
+export interface DemoStackOptions {
+  /** Host name in every URL. Default `localhost`. */
+  host?: string;
+  /** BFF + SPA port. Default 0 (free). The demo uses 3000. */
+  bffPort?: number;
+  /** Provider port. Default 0 (free). The demo uses 4000. */
+  providerPort?: number;
+  /** API port. Default 0 (free). The demo uses 4001. */
+  apiPort?: number;
+  /** The BFF's client secret at the provider. Default: random. */
+  clientSecret?: string;
+  /** Session cookie signing keys. Default: one random key. */
+  sessionKeys?: string[];
+  /** Access token lifetime at the provider, seconds. Default 300. */
+  accessTokenTtl?: number;
+  /** Refresh token lifetime at the provider, seconds. Default 86 400. */
+  refreshTokenTtl?: number;
+  /** Session store. Default: the BFF's in-memory store. */
+  store?: SessionStore;
+  /** BFF logger. Default: the BFF's console logger. */
+  logger?: BffLogger;
+  /** Directory of the SPA build to serve. Default: none (a small placeholder page). */
+  spaDir?: string;
+  /** Extra BFF options (merged last). */
+  bff?: Partial<BffOptions>;
+}
+
+/** A running demo stack. */
+export interface DemoStack {
+  /** The public origin of the SPA and the BFF. */
+  baseUrl: string;
+  provider: DemoProvider;
+  api: TodoApi;
+  bff: BffMiddleware;
+  /** The BFF's HTTP server. */
+  server: Server;
+  /** The client id and secret of the BFF at the provider. */
+  client: { id: string; secret: string };
+  stop(): Promise<void>;
+}
+
+const listen = (server: Server, port: number, host: string): Promise<number> =>
+  new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host === 'localhost' ? undefined : host, () => resolve((server.address() as AddressInfo).port));
+  });
+
+/** Starts provider, API and BFF; resolves once all three listen. */
+export async function startDemoStack(options: DemoStackOptions = {}): Promise<DemoStack> {
+  const host = options.host ?? 'localhost';
+  // Listen first so the port (and so the redirect URIs) is known before the provider registers the client.
+  let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.writeHead(503).end();
+  const server = createServer((req, res) => handler(req, res));
+  const bffPort = await listen(server, options.bffPort ?? 0, host);
+  const baseUrl = `http://${host}:${bffPort}`;
+
+  const apiPortServer = options.apiPort ?? 0;
+  const client = { id: 'portcullis-demo-bff', secret: options.clientSecret ?? randomBytes(24).toString('base64url') };
+  // The API's audience must be known by the provider before the API starts; with a free port, reserve it first.
+  const apiPort = apiPortServer || (await freePort(host));
+  const apiAudience = `http://${host}:${apiPort}`;
+  const provider = await startDemoProvider({
+    port: options.providerPort ?? 0,
+    host,
+    apiAudience,
+    accessTokenTtl: options.accessTokenTtl ?? 300,
+    refreshTokenTtl: options.refreshTokenTtl ?? 86_400,
+    clients: [
+      {
+        clientId: client.id,
+        clientSecret: client.secret,
+        clientName: 'Portcullis demo',
+        grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'],
+        redirectUris: [`${baseUrl}/bff/callback`],
+        postLogoutRedirectUris: [`${baseUrl}/`],
+        backchannelLogoutUri: `${baseUrl}/bff/backchannel-logout`,
+      },
+    ],
+  });
+  const api = await startTodoApi({ port: apiPort, host, issuer: provider.issuer, audience: apiAudience });
+
+  const bff = createBff({
+    issuer: provider.issuer,
+    clientId: client.id,
+    clientSecret: client.secret,
+    baseUrl,
+    session: { keys: options.sessionKeys ?? [randomBytes(32).toString('base64url')], ...(options.store ? { store: options.store } : {}) },
+    apis: [{ path: '/api/todos', target: `${api.url}/todos`, token: 'user' }],
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...options.bff,
+  });
+  const app = new Koa();
+  app.use(bff);
+  app.use(serveSpa(options.spaDir));
+  handler = app.callback();
+
+  return {
+    baseUrl,
+    provider,
+    api,
+    bff,
+    server,
+    client,
+    async stop() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await bff.close();
+      await api.stop();
+      await provider.stop();
+    },
+  };
+}
+
+async function freePort(host: string): Promise<number> {
+  const probe = createServer();
+  const port = await listen(probe, 0, host);
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}

@@ -1,0 +1,159 @@
+import { type ReactNode, useCallback, useEffect, useMemo, useReducer, useRef } from 'react';
+import { AuthContext, type AuthContextValue } from './AuthContext.js';
+import { callBff, fetchSession } from './bffFetch.js';
+import { type AuthChannel, openChannel } from './channel.js';
+import { nav } from './navigate.js';
+import { initialState, reducer } from './reducer.js';
+import type { FetchLike } from './types.js';
+
+/** Props of {@link AuthProvider}. */
+export interface AuthProviderProps {
+  /** Path prefix of the BFF routes. @defaultValue `'/bff'` */
+  bffPath?: string;
+  /** Called when a BFF call answers 401 in this tab, e.g. `() => login()`. */
+  onSessionExpired?: () => void;
+  /** `fetch` implementation for `/user` and {@link useBffFetch}. @defaultValue the global `fetch` */
+  fetch?: FetchLike;
+  /** Re-check `/user` on return to a page hidden (or blurred) longer than this. @defaultValue `60000` */
+  recheckAfterHiddenMs?: number;
+  children?: ReactNode;
+}
+
+const MAX_DELAY = 2 ** 31 - 1;
+
+/**
+ * Loads the BFF session once on mount (one request, also under StrictMode), keeps it current
+ * (at `expiresAt`, on return to a long-hidden page, on other tabs' login/logout) and serves it
+ * to {@link useAuth}, {@link useBffFetch} and {@link RequireAuth}.
+ */
+export function AuthProvider(props: AuthProviderProps): ReactNode {
+  const { bffPath = '/bff', recheckAfterHiddenMs = 60_000 } = props;
+  const cfg = useRef(props);
+  cfg.current = props;
+  const [state, dispatch] = useReducer(reducer, initialState);
+  const current = useRef(state);
+  current.current = state;
+  const inflight = useRef<Promise<void> | undefined>(undefined);
+  const seq = useRef(0);
+  const channel = useRef<AuthChannel | undefined>(undefined);
+
+  // One request at a time per provider; StrictMode's second effect run joins the first.
+  const load = useCallback((): Promise<void> => {
+    if (!inflight.current) {
+      const id = ++seq.current;
+      inflight.current = fetchSession(bffPath, cfg.current.fetch).then((action) => {
+        if (id !== seq.current) return; // superseded by a 401 or another tab's logout
+        inflight.current = undefined;
+        dispatch(action);
+      });
+    }
+    return inflight.current;
+  }, [bffPath]);
+
+  const drop = useCallback((expired: boolean) => {
+    if (current.current.status === 'anonymous') return;
+    current.current = reducer(current.current, { type: 'anonymous' });
+    seq.current++;
+    inflight.current = undefined;
+    dispatch({ type: 'anonymous' });
+    if (expired) {
+      channel.current?.post('logout');
+      cfg.current.onSessionExpired?.();
+    }
+  }, []);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  // Cross-tab: another tab's logout ends this tab's session at once (no re-check: it could
+  // race the logout navigation); its login makes this tab re-check.
+  useEffect(() => {
+    const ch = (channel.current = openChannel((type) => (type === 'logout' ? drop(false) : void load())));
+    return () => ch.close();
+  }, [load, drop]);
+
+  const status = state.status;
+  const last = useRef(status);
+  useEffect(() => {
+    if (status === 'authenticated' && last.current !== 'authenticated') channel.current?.post('login');
+    last.current = status;
+  }, [status]);
+
+  const expiresAt = state.session?.expiresAt;
+  useEffect(() => {
+    if (expiresAt == null) return;
+    let timer: ReturnType<typeof setTimeout>;
+    const arm = () => {
+      const ms = expiresAt * 1000 - Date.now();
+      timer = setTimeout(ms > MAX_DELAY ? arm : load, Math.max(0, Math.min(ms, MAX_DELAY)));
+    };
+    arm();
+    return () => clearTimeout(timer);
+  }, [expiresAt, load]);
+
+  useEffect(() => {
+    let hiddenAt = 0;
+    const onChange = (e: Event) => {
+      if (e.type === 'blur' || document.hidden) {
+        hiddenAt ||= Date.now();
+      } else {
+        if (hiddenAt && Date.now() - hiddenAt > recheckAfterHiddenMs) void load();
+        hiddenAt = 0;
+      }
+    };
+    document.addEventListener('visibilitychange', onChange);
+    window.addEventListener('focus', onChange);
+    window.addEventListener('blur', onChange);
+    return () => {
+      document.removeEventListener('visibilitychange', onChange);
+      window.removeEventListener('focus', onChange);
+      window.removeEventListener('blur', onChange);
+    };
+  }, [load, recheckAfterHiddenMs]);
+
+  const login = useCallback(
+    (returnTo?: string) => {
+      const l = window.location;
+      nav.go(`${bffPath}/login?returnTo=${encodeURIComponent(returnTo ?? l.pathname + l.search + l.hash)}`);
+    },
+    [bffPath],
+  );
+
+  // Stays `authenticated` until the page unloads: going anonymous here would let
+  // <RequireAuth> start a login navigation over the logout one.
+  const logout = useCallback((returnTo?: string) => {
+    const url = current.current.session?.logoutUrl;
+    if (!url) return;
+    channel.current?.post('logout');
+    nav.go(returnTo ? `${url}${url.includes('?') ? '&' : '?'}returnTo=${encodeURIComponent(returnTo)}` : url);
+  }, []);
+
+  const apiFetch = useCallback<FetchLike>(
+    async (input, init) => {
+      const res = await callBff(cfg.current.fetch, input, init);
+      if (res.status === 401) drop(true);
+      return res;
+    },
+    [drop],
+  );
+
+  const value = useMemo(() => {
+    const s = state.session;
+    const auth: AuthContextValue = {
+      status,
+      isLoading: status === 'loading',
+      isAuthenticated: status === 'authenticated',
+      user: s ? s.claims : null,
+      sub: s ? s.sub : null,
+      expiresAt: s ? s.expiresAt : null,
+      error: state.error,
+      login,
+      logout,
+      refresh: load,
+    };
+    return { auth, fetch: apiFetch };
+  }, [state, status, login, logout, load, apiFetch]);
+
+  return <AuthContext.Provider value={value}>{props.children}</AuthContext.Provider>;
+}

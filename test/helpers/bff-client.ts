@@ -1,0 +1,68 @@
+/**
+ * Drives the demo stack like a browser tab with plain fetch: a cookie jar
+ * shared across ports (as browsers do), the login form submitted for real.
+ */
+import { browse, CookieJar, type BrowseResult } from './cookie-jar.ts';
+
+/** The form action on the provider's login page. */
+export function formAction(html: string, pageUrl: string): string {
+  const match = /<form[^>]*action="([^"]+)"/.exec(html);
+  if (!match) throw new Error('no form on the login page');
+  return new URL(match[1]!.replace(/&amp;/g, '&'), pageUrl).href;
+}
+
+/** A signed-in (or not) browser against one BFF origin. */
+export class BffClient {
+  readonly jar: CookieJar;
+  constructor(
+    readonly baseUrl: string,
+    jar?: CookieJar,
+  ) {
+    this.jar = jar ?? new CookieJar({ shareAcrossPorts: true });
+  }
+
+  /** Fetch on the BFF origin with this tab's cookies; `csrf` adds `X-CSRF: 1` (default true). */
+  async fetch(path: string, init: RequestInit & { csrf?: boolean } = {}): Promise<Response> {
+    const { csrf = true, ...rest } = init;
+    const headers = new Headers(rest.headers);
+    if (csrf) headers.set('x-csrf', '1');
+    const url = new URL(path, this.baseUrl);
+    const cookie = this.jar.cookieHeader(url);
+    if (cookie) headers.set('cookie', cookie);
+    const response = await fetch(url, { ...rest, headers, redirect: 'manual' });
+    this.jar.storeFrom(response, url);
+    return response;
+  }
+
+  /** Follows redirects from `path` like a navigation. */
+  navigate(path: string, init: Parameters<typeof browse>[2] = {}): Promise<BrowseResult> {
+    return browse(this.jar, new URL(path, this.baseUrl), init);
+  }
+
+  /**
+   * Logs in through `/bff/login` and the provider's form; returns the walk
+   * that ends on the SPA after the callback (or wherever `stopAt` stops).
+   */
+  async login(user = 'alice', password = user, returnTo?: string, stopAt?: (url: URL) => boolean): Promise<BrowseResult> {
+    const start = await this.navigate(`/bff/login${returnTo ? `?returnTo=${encodeURIComponent(returnTo)}` : ''}`);
+    const html = await start.response.text();
+    if (start.response.status !== 200 || !html.includes('name="password"')) throw new Error(`expected the login form, got ${start.response.status} at ${start.url}`);
+    return browse(this.jar, formAction(html, start.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ login: user, password }),
+      ...(stopAt ? { stopAt } : {}),
+    });
+  }
+
+  /** `GET /bff/user` parsed, with the status. */
+  async user(): Promise<{ status: number; body: Record<string, unknown> }> {
+    const response = await this.fetch('/bff/user');
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  /** The value of the BFF session cookie, if any. */
+  sessionCookie(name = 'portcullis'): string | undefined {
+    return this.jar.get(this.baseUrl, name);
+  }
+}

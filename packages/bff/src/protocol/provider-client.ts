@@ -5,7 +5,7 @@
  * what it does not do (ID token signatures, the discovery issuer check).
  */
 import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
-import { ErrorResponse, Log, OidcClient, type OidcMetadata, RefreshState, type SigninResponse } from 'oidc-client-ts';
+import { ErrorResponse, Log, OidcClient, type OidcMetadata, type RefreshState, type SigninResponse } from 'oidc-client-ts';
 import { InvalidToken, TemporarilyUnavailable } from '../errors.ts';
 import type { ResolvedOptions } from '../options.ts';
 import type { TokenCipher } from '../session/crypto.ts';
@@ -110,8 +110,9 @@ export class ProviderClient {
   }
 
   /** A refresh-token grant; the new ID token (if any) must be about the same subject. */
-  async refresh(refreshToken: string, sub: string, scope?: string): Promise<ProviderTokens> {
-    const state = new RefreshState({ refresh_token: refreshToken, session_state: null, profile: { sub } as never, ...(scope ? { scope } : {}) });
+  async refresh(refreshToken: string, sub: string, idToken: string | undefined, scope?: string): Promise<ProviderTokens> {
+    // RefreshState is a type-only export at runtime; its fields are all the client reads.
+    const state = { refresh_token: refreshToken, id_token: idToken, session_state: null, profile: { sub }, scope, data: undefined } as unknown as RefreshState;
     const response = await unavailableOnNetworkError(() => this.oidc.useRefreshToken({ state }));
     return this.#tokens(response, { sub });
   }

@@ -62,7 +62,7 @@ export class TokenManager {
     if (!refreshToken) throw new SessionExpired('The access token expired and there is no refresh token: log in again.');
     let fresh;
     try {
-      fresh = await provider.refresh(refreshToken, current.sub, current.tokens.scope);
+      fresh = await provider.refresh(refreshToken, current.sub, current.tokens.idToken, current.tokens.scope);
     } catch (err) {
       if (err instanceof ErrorResponse && err.error === 'invalid_grant') {
         logger.info({ sub: current.sub }, 'refresh token refused: session ended');

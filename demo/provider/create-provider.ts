@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { JWK } from 'jose';
+import { importJWK, SignJWT, type JWK } from 'jose';
 import Provider, { errors, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { findAccount } from './accounts.ts';
 import { interactionRoutes } from './interactions.ts';
@@ -63,6 +63,11 @@ export interface DemoProvider {
   rotateKeys(): Promise<void>;
   /** The current signing kid (first key of the JWKS). */
   currentKid(): string;
+  /**
+   * Signs a JWT with the provider's current key (tests: logout tokens and ID
+   * tokens with chosen claims). `iss` defaults to the issuer, `iat` to now.
+   */
+  signJwt(payload: Record<string, unknown>, header?: Record<string, unknown>): Promise<string>;
 }
 
 function toClientMetadata(client: DemoClientConfig): ClientMetadata {
@@ -250,5 +255,12 @@ export async function startDemoProvider(options: DemoProviderOptions): Promise<D
       await setProviderKeys(provider, keys);
     },
     currentKid: () => keys[0]!.kid!,
+    async signJwt(payload, header = {}) {
+      const jwk = keys[0]!;
+      const key = await importJWK(jwk, 'RS256');
+      return new SignJWT({ iss: issuer, iat: Math.floor(Date.now() / 1000), ...payload })
+        .setProtectedHeader({ alg: 'RS256', kid: jwk.kid!, ...header })
+        .sign(key);
+    },
   };
 }

@@ -8,6 +8,7 @@ import compose from 'koa-compose';
 import type Koa from 'koa';
 import { Router } from '@koa/router';
 import type { Bff } from './context.ts';
+import { backchannelLogoutEndpoint } from './endpoints/backchannel-logout.ts';
 import { callbackEndpoint } from './endpoints/callback.ts';
 import { loginEndpoint } from './endpoints/login.ts';
 import { logoutEndpoint } from './endpoints/logout.ts';
@@ -40,6 +41,7 @@ const ENDPOINT_METHODS: Record<string, string[]> = {
   '/callback': ['GET', 'HEAD'],
   '/user': ['GET', 'HEAD'],
   '/logout': ['GET', 'HEAD'],
+  '/backchannel-logout': ['POST'],
 };
 
 /**
@@ -71,6 +73,7 @@ export function createBff(input: BffOptions): BffMiddleware {
   endpoints.get('/callback', callbackEndpoint(bff));
   endpoints.get('/user', requireCsrfHeader(options.origin), userEndpoint(bff));
   endpoints.get('/logout', logoutEndpoint(bff));
+  endpoints.post('/backchannel-logout', backchannelLogoutEndpoint(bff));
   const bffStack = compose([securityHeaders(), handleErrors, session, commitAfter, endpoints.routes() as Koa.Middleware, unknownEndpoint(options.path)]);
 
   const apiStacks = options.apis.map((route) => ({ route, stack: compose([handleErrors, session, apiProxy(bff, engine, route)]) }));

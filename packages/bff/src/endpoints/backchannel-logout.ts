@@ -1,0 +1,70 @@
+/**
+ * `POST /bff/backchannel-logout` (form: `logout_token`): the provider ends a
+ * user's sessions server to server. Every session of the token's `sid`
+ * (or, with only `sub`, every session of that user) is destroyed. 200 on
+ * success, 400 JSON on anything invalid; a token's `jti` is accepted once.
+ * No CSRF header here: the caller is the provider, and the signed token is
+ * the proof.
+ */
+import type Koa from 'koa';
+import type { Bff } from '../context.ts';
+import { InvalidRequest, ServerError } from '../errors.ts';
+import { LogoutTokenError, verifyLogoutToken } from '../protocol/logout-token.ts';
+
+/** Largest accepted request body. */
+const MAX_BODY = 16 * 1024;
+/** How old a logout token may be; its jti is remembered this long. */
+const MAX_AGE_SECONDS = 120;
+
+/** The back-channel logout endpoint. */
+export function backchannelLogoutEndpoint(bff: Bff): Koa.Middleware {
+  const { options, provider, store, logger } = bff;
+  return async function backchannelLogout(ctx) {
+    if (!ctx.is('application/x-www-form-urlencoded')) throw new InvalidRequest('Send the logout_token as application/x-www-form-urlencoded.');
+    const form = new URLSearchParams(await readBody(ctx));
+    const tokens = form.getAll('logout_token');
+    if (tokens.length !== 1 || !tokens[0]) throw new InvalidRequest('Exactly one logout_token is required.');
+    let claims;
+    try {
+      claims = await verifyLogoutToken(tokens[0], await provider.keys(), {
+        issuer: options.issuer,
+        clientId: options.clientId,
+        algorithms: options.idTokenAlgorithms,
+        clockTolerance: options.clockTolerance,
+        maxAgeSeconds: MAX_AGE_SECONDS,
+      });
+    } catch (err) {
+      if (err instanceof LogoutTokenError) throw new InvalidRequest(`Invalid logout token: ${err.message}.`);
+      throw err;
+    }
+    // Replay defence: remember each jti for as long as its token could be accepted.
+    const seenKey = `jti:${claims.jti}`;
+    if (await store.get(seenKey)) throw new InvalidRequest('Invalid logout token: this jti was already used.');
+    await store.set(seenKey, { at: Date.now() }, (MAX_AGE_SECONDS + options.clockTolerance) * 1000);
+
+    if (!store.findIds) throw new ServerError('The session store cannot look sessions up by sid or sub (findIds).');
+    let ids = claims.sid ? await store.findIds({ sid: claims.sid }) : await store.findIds({ sub: claims.sub! });
+    if (claims.sid && claims.sub) {
+      // Both given: only sessions of that user in that provider session.
+      const ofSub = new Set(await store.findIds({ sub: claims.sub }));
+      ids = ids.filter((id) => ofSub.has(id));
+    }
+    await Promise.all(ids.map((id) => store.destroy(id)));
+    logger.info({ sessions: ids.length, by: claims.sid ? 'sid' : 'sub' }, 'back-channel logout');
+    ctx.status = 200;
+    ctx.body = '';
+  };
+}
+
+async function readBody(ctx: Koa.Context): Promise<string> {
+  const declared = Number(ctx.get('content-length') || 0);
+  if (declared > MAX_BODY) throw new InvalidRequest('The request body is too large.');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new InvalidRequest('The request body is too large.');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

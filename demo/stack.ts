@@ -37,8 +37,8 @@ export interface DemoStackOptions {
   logger?: BffLogger;
   /** Directory of the SPA build to serve. Default: none (a small placeholder page). */
   spaDir?: string;
-  /** Extra BFF options (merged last). */
-  bff?: Partial<BffOptions>;
+  /** Extra BFF options (merged last), or a function of the started API and provider that returns them. */
+  bff?: Partial<BffOptions> | ((parts: { api: TodoApi; provider: DemoProvider; baseUrl: string }) => Partial<BffOptions>);
 }
 
 /** A running demo stack. */
@@ -103,7 +103,7 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
     session: { keys: options.sessionKeys ?? [randomBytes(32).toString('base64url')], ...(options.store ? { store: options.store } : {}) },
     apis: [{ path: '/api/todos', target: `${api.url}/todos`, token: 'user' }],
     ...(options.logger ? { logger: options.logger } : {}),
-    ...options.bff,
+    ...(typeof options.bff === 'function' ? options.bff({ api, provider, baseUrl }) : options.bff),
   });
   const app = new Koa();
   app.use(bff);

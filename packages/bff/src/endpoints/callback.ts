@@ -76,6 +76,7 @@ export function callbackEndpoint(bff: Bff): Koa.Middleware {
         expiresAt: tokens.expiresAt,
         ...(tokens.refreshToken ? { refreshToken: tokens.refreshToken } : {}),
         ...(tokens.scope ? { scope: tokens.scope } : {}),
+        ...(tokens.refreshExpiresAt ? { refreshExpiresAt: tokens.refreshExpiresAt } : {}),
       },
     };
     session.auth = auth;

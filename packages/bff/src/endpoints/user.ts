@@ -5,6 +5,7 @@
 import type Koa from 'koa';
 import type { Bff } from '../context.ts';
 import { Unauthenticated } from '../errors.ts';
+import { sessionDeadline } from '../session/lifetime.ts';
 import { authOf, sessionOf } from '../session/session-middleware.ts';
 
 /** The JSON body of `GET /bff/user`. */
@@ -21,7 +22,7 @@ export function sessionExpiresAt(bff: Bff, ctx: Koa.Context): number {
   const auth = authOf(ctx)!;
   const { idleTimeout, absoluteTimeout } = bff.options.session;
   const idleEnd = (sessionOf(ctx) as unknown as { _expire?: number })._expire ?? Date.now() + idleTimeout * 1000;
-  return Math.floor(Math.min(idleEnd, auth.createdAt + absoluteTimeout * 1000) / 1000);
+  return Math.floor(Math.min(idleEnd, sessionDeadline(auth, absoluteTimeout)) / 1000);
 }
 
 /** The user endpoint. */

@@ -30,6 +30,8 @@ export interface ProviderTokens {
   idToken: string | undefined;
   expiresAt: number;
   scope: string | undefined;
+  /** Refresh token expiry, unix seconds, when the provider sends the non-standard `refresh_expires_in`. */
+  refreshExpiresAt: number | undefined;
   claims: Record<string, unknown> & { sub: string };
 }
 
@@ -159,6 +161,7 @@ export class ProviderClient {
       // Without expires_in, assume a short life so the BFF refreshes early rather than late.
       expiresAt: response.expires_at ?? Math.floor(Date.now() / 1000) + 300,
       scope: response.scope,
+      refreshExpiresAt: refreshExpiresAt(response),
       claims: claims ?? { sub: expect.sub ?? '' },
     };
   }
@@ -178,4 +181,9 @@ async function unavailableOnNetworkError<T>(work: () => Promise<T>): Promise<T> 
     if (isNetworkError(err)) throw new TemporarilyUnavailable('The identity provider could not be reached: try again shortly.', { cause: err });
     throw err;
   }
+}
+
+function refreshExpiresAt(response: SigninResponse): number | undefined {
+  const seconds = (response as unknown as { refresh_expires_in?: unknown }).refresh_expires_in;
+  return typeof seconds === 'number' && seconds > 0 ? Math.floor(Date.now() / 1000) + seconds : undefined;
 }

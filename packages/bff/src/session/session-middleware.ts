@@ -11,6 +11,7 @@ import type Koa from 'koa';
 import createSession from 'koa-session';
 import type { ResolvedOptions } from '../options.ts';
 import { generateId, signId, verifySignedId } from './cookie.ts';
+import { sessionDeadline } from './lifetime.ts';
 import type { SessionRepository } from './repository.ts';
 import type { SessionRecord, SessionStore } from './store.ts';
 import type { UserSession } from './user-session.ts';
@@ -85,7 +86,7 @@ export function createSessionMiddleware(options: ResolvedOptions, repository: Se
     },
     valid: (_ctx: Koa.Context, data: SessionRecord): boolean => {
       const auth = data['auth'] as UserSession | undefined;
-      return !auth || auth.createdAt + absoluteTimeout * 1000 > Date.now();
+      return !auth || sessionDeadline(auth, absoluteTimeout) > Date.now();
     },
   };
   const perApp = new WeakMap<Koa, Koa.Middleware>();

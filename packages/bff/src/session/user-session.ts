@@ -12,6 +12,8 @@ export interface TokenSet {
   expiresAt: number;
   /** Granted scope, when the token response said. */
   scope?: string;
+  /** Refresh token expiry, unix seconds, when the provider says (`refresh_expires_in`, e.g. Keycloak). */
+  refreshExpiresAt?: number;
 }
 
 /** The authenticated part of a session record. */

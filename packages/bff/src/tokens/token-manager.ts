@@ -79,6 +79,7 @@ export class TokenManager {
       idToken: fresh.idToken ?? current.tokens.idToken,
       expiresAt: fresh.expiresAt,
       ...(fresh.scope ?? current.tokens.scope ? { scope: fresh.scope ?? current.tokens.scope } : {}),
+      ...(fresh.refreshExpiresAt ? { refreshExpiresAt: fresh.refreshExpiresAt } : fresh.refreshToken ? {} : current.tokens.refreshExpiresAt ? { refreshExpiresAt: current.tokens.refreshExpiresAt } : {}),
     };
     if (record) {
       const expire = typeof record['_expire'] === 'number' ? record['_expire'] : Date.now() + 60_000;

@@ -11,6 +11,7 @@ import Koa from 'koa';
 import { createBff, type BffLogger, type BffMiddleware, type BffOptions, type SessionStore } from '@portcullis/bff';
 import { startTodoApi, type TodoApi } from './api/create-api.ts';
 import { startDemoProvider, type DemoProvider } from './provider/create-provider.ts';
+import { roundRobin } from './round-robin.ts';
 import { serveSpa } from './spa-files.ts';
 
 /** Options of {@link startDemoStack}; every one has a demo default. */
@@ -31,8 +32,14 @@ export interface DemoStackOptions {
   accessTokenTtl?: number;
   /** Refresh token lifetime at the provider, seconds. Default 86 400. */
   refreshTokenTtl?: number;
-  /** Session store. Default: the BFF's in-memory store. */
-  store?: SessionStore;
+  /** Session store, or a factory called once per instance. Default: the BFF's in-memory store. */
+  store?: SessionStore | (() => SessionStore);
+  /**
+   * BFF instances. Default 1. With more, each instance listens on its own free
+   * port with the same configuration (same baseUrl), and the public port is a
+   * round-robin balancer in front of them: give them a shared store.
+   */
+  instances?: number;
   /** BFF logger. Default: the BFF's console logger. */
   logger?: BffLogger;
   /** Directory of the SPA build to serve. Default: none (a small placeholder page). */
@@ -41,14 +48,29 @@ export interface DemoStackOptions {
   bff?: Partial<BffOptions> | ((parts: { api: TodoApi; provider: DemoProvider; baseUrl: string }) => Partial<BffOptions>);
 }
 
+/** One BFF instance of the stack. */
+export interface DemoInstance {
+  /** Where this instance listens (the balancer sends requests here). */
+  url: string;
+  bff: BffMiddleware;
+  server: Server;
+  /** Whether the instance is stopped. */
+  stopped: boolean;
+  /** Stops this instance only (scale-out tests: an instance dies mid-traffic). */
+  stop(): Promise<void>;
+}
+
 /** A running demo stack. */
 export interface DemoStack {
   /** The public origin of the SPA and the BFF. */
   baseUrl: string;
   provider: DemoProvider;
   api: TodoApi;
+  /** The first instance's BFF. */
   bff: BffMiddleware;
-  /** The BFF's HTTP server. */
+  /** Every BFF instance (one unless `instances` said more). */
+  instances: DemoInstance[];
+  /** The public HTTP server (the BFF itself, or the balancer in front of the instances). */
   server: Server;
   /** The client id and secret of the BFF at the provider. */
   client: { id: string; secret: string };
@@ -94,39 +116,89 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
     ],
   });
   const api = await startTodoApi({ port: apiPort, host, issuer: provider.issuer, audience: apiAudience });
+  const sessionKeys = options.sessionKeys ?? [randomBytes(32).toString('base64url')];
 
-  const bff = createBff({
-    issuer: provider.issuer,
-    clientId: client.id,
-    clientSecret: client.secret,
-    baseUrl,
-    session: { keys: options.sessionKeys ?? [randomBytes(32).toString('base64url')], ...(options.store ? { store: options.store } : {}) },
-    apis: [{ path: '/api/todos', target: `${api.url}/todos`, token: 'user' }],
-    ...(options.logger ? { logger: options.logger } : {}),
-    ...(typeof options.bff === 'function' ? options.bff({ api, provider, baseUrl }) : options.bff),
-  });
-  const app = new Koa();
-  app.use(bff);
-  app.use(serveSpa(options.spaDir));
-  handler = app.callback();
+  const createdStores: SessionStore[] = [];
+  const storeFor = (): SessionStore | undefined => {
+    if (typeof options.store !== 'function') return options.store;
+    const store = options.store();
+    createdStores.push(store);
+    return store;
+  };
+  const makeBff = () => {
+    const store = storeFor();
+    return createBff({
+      issuer: provider.issuer,
+      clientId: client.id,
+      clientSecret: client.secret,
+      baseUrl,
+      session: { keys: sessionKeys, ...(store ? { store } : {}) },
+      apis: [{ path: '/api/todos', target: `${api.url}/todos`, token: 'user' }],
+      ...(options.logger ? { logger: options.logger } : {}),
+      ...(typeof options.bff === 'function' ? options.bff({ api, provider, baseUrl }) : options.bff),
+    });
+  };
+  const appFor = (bff: BffMiddleware) => {
+    const app = new Koa();
+    app.use(bff);
+    app.use(serveSpa(options.spaDir));
+    return app;
+  };
+
+  const instances: DemoInstance[] = [];
+  const count = options.instances ?? 1;
+  if (count === 1) {
+    const bff = makeBff();
+    handler = appFor(bff).callback();
+    instances.push({ url: baseUrl, bff, server, stopped: false, stop: async () => {} });
+  } else {
+    for (let i = 0; i < count; i++) {
+      const bff = makeBff();
+      const instanceServer = createServer(appFor(bff).callback());
+      const port = await listen(instanceServer, 0, host);
+      const instance: DemoInstance = {
+        url: `http://${host}:${port}`,
+        bff,
+        server: instanceServer,
+        stopped: false,
+        async stop() {
+          if (instance.stopped) return;
+          instance.stopped = true;
+          await closeServer(instanceServer);
+          await bff.close();
+        },
+      };
+      instances.push(instance);
+    }
+    handler = roundRobin(() => instances.filter((i) => !i.stopped).map((i) => i.url));
+  }
 
   return {
     baseUrl,
     provider,
     api,
-    bff,
+    bff: instances[0]!.bff,
+    instances,
     server,
     client,
     async stop() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      await bff.close();
+      await closeServer(server);
+      for (const instance of instances) {
+        if (count > 1) await instance.stop();
+        else await instance.bff.close();
+      }
+      for (const store of createdStores) await (store as { close?: () => Promise<void> | void }).close?.();
       await api.stop();
       await provider.stop();
     },
   };
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
 }
 
 async function freePort(host: string): Promise<number> {

@@ -19,3 +19,5 @@ export type { UserInfoResponse } from './endpoints/user.ts';
 export { checkReturnTo } from './return-to.ts';
 export * as errors from './errors.ts';
 export { serveStatic, type StaticFilesOptions } from './server/static-files.ts';
+export { RedisSessionStore, type RedisSessionStoreOptions } from './session/redis-store.ts';
+export type { LockHandle } from './session/store.ts';

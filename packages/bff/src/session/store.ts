@@ -17,6 +17,14 @@ export interface SessionIndex {
   sid?: string;
 }
 
+/** A held lock (see {@link SessionStore.acquireLock}). */
+export interface LockHandle {
+  /** Extends the lease to `leaseMs` from now; false when the lock was lost (lease expired and taken). */
+  extend(leaseMs: number): Promise<boolean>;
+  /** Releases the lock if still held. */
+  release(): Promise<void>;
+}
+
 /** Where sessions (and short-lived login states) live. */
 export interface SessionStore {
   /** The record stored under `id`, or `undefined` when absent or expired. */
@@ -36,4 +44,10 @@ export interface SessionStore {
   take?(id: string): Promise<SessionRecord | undefined>;
   /** The ids of live sessions indexed under `sid`, or under `sub` (back-channel logout). */
   findIds?(query: SessionIndex): Promise<string[]>;
+  /**
+   * Takes the lock `name` for `leaseMs` unless someone holds it (then `undefined`).
+   * Shared stores implement it so that BFF instances refresh a session's tokens one at a
+   * time; without it, refreshes are serialised within one process only.
+   */
+  acquireLock?(name: string, leaseMs: number): Promise<LockHandle | undefined>;
 }

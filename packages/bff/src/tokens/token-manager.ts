@@ -11,6 +11,7 @@ import { summarize } from '../middleware/error-handler.ts';
 import { authOf, endSession, sessionOf } from '../session/session-middleware.ts';
 import type { TokenSet, UserSession } from '../session/user-session.ts';
 import { ClientCredentials } from './client-credentials.ts';
+import { withRefreshLock } from './refresh-lock.ts';
 import { SingleFlight } from './single-flight.ts';
 
 const now = (): number => Math.floor(Date.now() / 1000);
@@ -53,11 +54,26 @@ export class TokenManager {
   }
 
   async #refresh(id: string, auth: UserSession): Promise<TokenSet> {
+    const { store, repository } = this.#bff();
+    // Fencing re-read: another request or instance may have refreshed (and rotated the refresh token) already.
+    const stored = async (): Promise<{ record: Record<string, unknown> | undefined; current: UserSession }> => {
+      const record = await repository.get(id);
+      return { record, current: (record?.['auth'] as UserSession | undefined) ?? auth };
+    };
+    const settled = async (): Promise<TokenSet | undefined> => {
+      const { record, current } = await stored();
+      if (!record) throw new SessionExpired();
+      return this.expiring(current.tokens) ? undefined : current.tokens;
+    };
+    return withRefreshLock(store, `refresh:${id}`, settled, async () => {
+      const { record, current } = await stored();
+      if (!this.expiring(current.tokens)) return current.tokens;
+      return this.#grant(id, record, current);
+    });
+  }
+
+  async #grant(id: string, record: Record<string, unknown> | undefined, current: UserSession): Promise<TokenSet> {
     const { provider, repository, logger } = this.#bff();
-    // Fencing re-read: another request may have refreshed (and rotated the refresh token) already.
-    const record = await repository.get(id);
-    const current = (record?.['auth'] as UserSession | undefined) ?? auth;
-    if (!this.expiring(current.tokens)) return current.tokens;
     const refreshToken = current.tokens.refreshToken;
     if (!refreshToken) throw new SessionExpired('The access token expired and there is no refresh token: log in again.');
     let fresh;

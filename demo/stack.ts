@@ -134,6 +134,8 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
       baseUrl,
       session: { keys: sessionKeys, ...(store ? { store } : {}) },
       apis: [{ path: '/api/todos', target: `${api.url}/todos`, token: 'user' }],
+      // Tests log in many times from one address; deployments keep the default (60 a minute).
+      rateLimit: { max: 1000, windowSeconds: 60 },
       ...(options.logger ? { logger: options.logger } : {}),
       ...(typeof options.bff === 'function' ? options.bff({ api, provider, baseUrl }) : options.bff),
     });

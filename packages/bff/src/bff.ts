@@ -4,6 +4,8 @@
  * Requests for anything else pass straight to the next middleware, without
  * a session lookup (static files of the SPA, for instance).
  */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import compose from 'koa-compose';
 import type Koa from 'koa';
 import { Router } from '@koa/router';
@@ -14,13 +16,16 @@ import { loginEndpoint } from './endpoints/login.ts';
 import { logoutEndpoint } from './endpoints/logout.ts';
 import { userEndpoint } from './endpoints/user.ts';
 import { MethodNotAllowed, NotFound } from './errors.ts';
+import { diagnosticsEndpoint } from './endpoints/diagnostics.ts';
 import { createConsoleLogger } from './logger.ts';
+import { FixedWindowLimiter, rateLimit } from './middleware/rate-limit.ts';
 import { requireCsrfHeader } from './middleware/csrf-header.ts';
 import { errorHandler } from './middleware/error-handler.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import { type BffOptions, resolveOptions } from './options.ts';
 import { ProviderClient } from './protocol/provider-client.ts';
 import { apiProxy, ProxyEngine } from './proxy/api-proxy.ts';
+import { createUpgradeHandler } from './proxy/websocket-proxy.ts';
 import { TokenCipher } from './session/crypto.ts';
 import { MemorySessionStore } from './session/memory-store.ts';
 import { SessionRepository } from './session/repository.ts';
@@ -31,6 +36,11 @@ import { TokenManager } from './tokens/token-manager.ts';
 export interface BffMiddleware extends Koa.Middleware {
   /** The instance's parts (options, provider client, store, token manager). */
   readonly bff: Bff;
+  /**
+   * The HTTP server's `upgrade` handler for routes with `ws: true`:
+   * `server.on('upgrade', bff.upgrade)`. Returns false when no such route matches.
+   */
+  readonly upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
   /** Releases timers and upstream connections (the store is the caller's unless defaulted). */
   close(): Promise<void>;
 }
@@ -42,6 +52,7 @@ const ENDPOINT_METHODS: Record<string, string[]> = {
   '/user': ['GET', 'HEAD'],
   '/logout': ['GET', 'HEAD'],
   '/backchannel-logout': ['POST'],
+  '/diagnostics': ['GET', 'HEAD'],
 };
 
 /**
@@ -68,12 +79,16 @@ export function createBff(input: BffOptions): BffMiddleware {
   const session = createSessionMiddleware(options, repository);
   const handleErrors = errorHandler(logger, `${options.path}/login`);
 
+  const limiter = options.rateLimit === false ? undefined : 'hit' in options.rateLimit ? options.rateLimit : new FixedWindowLimiter(options.rateLimit.max, options.rateLimit.windowSeconds);
+  const limited = (name: string): Koa.Middleware[] => (limiter ? [rateLimit(limiter, name)] : []);
+
   const endpoints = new Router({ prefix: options.path });
-  endpoints.get('/login', loginEndpoint(bff));
-  endpoints.get('/callback', callbackEndpoint(bff));
+  endpoints.get('/login', ...limited('login'), loginEndpoint(bff));
+  endpoints.get('/callback', ...limited('callback'), callbackEndpoint(bff));
   endpoints.get('/user', requireCsrfHeader(options.origin), userEndpoint(bff));
   endpoints.get('/logout', logoutEndpoint(bff));
   endpoints.post('/backchannel-logout', backchannelLogoutEndpoint(bff));
+  if (options.diagnostics) endpoints.get('/diagnostics', requireCsrfHeader(options.origin), diagnosticsEndpoint(bff));
   const bffStack = compose([securityHeaders(), handleErrors, session, commitAfter, endpoints.routes() as Koa.Middleware, unknownEndpoint(options.path)]);
 
   const apiStacks = options.apis.map((route) => ({ route, stack: compose([handleErrors, session, apiProxy(bff, engine, route)]) }));
@@ -82,11 +97,13 @@ export function createBff(input: BffOptions): BffMiddleware {
     const path = ctx.path;
     if (path === options.path || path.startsWith(`${options.path}/`)) return bffStack(ctx, next);
     for (const { route, stack } of apiStacks) {
-      if (path === route.path || path.startsWith(`${route.path}/`)) return stack(ctx, next);
+      // `%` and `\\` right after the prefix are encoded-separator tricks: the route refuses them with 400.
+      if (path.startsWith(route.path) && (path.length === route.path.length || '/%\\'.includes(path[route.path.length]!))) return stack(ctx, next);
     }
     return next();
   } as BffMiddleware;
   Object.defineProperty(middleware, 'bff', { value: bff });
+  Object.defineProperty(middleware, 'upgrade', { value: createUpgradeHandler(bff, engine, session) });
   middleware.close = async () => {
     engine.close();
     if (ownStore) (store as MemorySessionStore).close();

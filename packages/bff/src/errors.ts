@@ -97,6 +97,13 @@ export class MethodNotAllowed extends BffError {
   }
 }
 
+/** 413 `payload_too_large`: the request body exceeds the route's limit. */
+export class PayloadTooLarge extends BffError {
+  constructor(limit: number, options?: ErrorOptions) {
+    super(413, 'payload_too_large', `The request body exceeds ${limit} bytes.`, options);
+  }
+}
+
 /** 429 `too_many_requests`. */
 export class TooManyRequests extends BffError {
   constructor(retryAfterSeconds: number, options?: ErrorOptions) {

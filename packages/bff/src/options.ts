@@ -24,6 +24,20 @@ export interface ApiRoute {
   resource?: string;
   /** Upstream timeout in milliseconds. Default 30 000. */
   timeout?: number;
+  /** Largest request body forwarded, in bytes; larger ones get 413. Default 10 MiB. */
+  maxBodySize?: number;
+  /**
+   * Proxy WebSocket upgrades on this route. Default `false`. Browsers cannot add `X-CSRF`
+   * to a WebSocket handshake, so the `Origin` header must equal `baseUrl` instead.
+   * Needs `server.on('upgrade', bff.upgrade)`.
+   */
+  ws?: boolean;
+}
+
+/** Pluggable rate limiting for `/bff/login` and `/bff/callback`. */
+export interface RateLimiter {
+  /** Counts one hit for `key` (e.g. `login:203.0.113.7`); `allowed: false` refuses it with 429. */
+  hit(key: string): Promise<{ allowed: boolean; retryAfterSeconds: number }>;
 }
 
 /** Session options. */
@@ -92,6 +106,17 @@ export interface BffOptions {
   logout?: LogoutOptions;
   /** Logger (pino-compatible). Default: warnings and errors to the console as JSON lines. */
   logger?: BffLogger;
+  /**
+   * Rate limit of `/bff/login` and `/bff/callback` per client IP: `{ max, windowSeconds }` for the
+   * built-in in-memory limiter, a {@link RateLimiter} of your own (e.g. Redis-backed), or `false`.
+   * Default `{ max: 60, windowSeconds: 60 }`.
+   */
+  rateLimit?: false | { max: number; windowSeconds: number } | RateLimiter;
+  /**
+   * Serve `GET /bff/diagnostics`: session metadata and token expiries, never token values.
+   * Default: on only when `NODE_ENV` is `development`.
+   */
+  diagnostics?: boolean;
 }
 
 /** Thrown by `createBff` when an option is wrong. */
@@ -130,7 +155,7 @@ const secureUrl = (what: string) =>
 
 const routePath = z
   .string()
-  .regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@-]+(\/[A-Za-z0-9._~!$&'()*+,;=:@-]+)*$/, 'must be an absolute path like "/api/todos", without a trailing slash, query or wildcard')
+  .regex(/^\/[A-Za-z0-9._~!$&'()+,;=:@-]+(\/[A-Za-z0-9._~!$&'()+,;=:@-]+)*$/, 'must be an absolute path like "/api/todos", without a trailing slash, query or wildcard (it is a prefix)')
   .refine((p) => !p.split('/').some((s) => s === '.' || s === '..'), 'must not contain "." or ".." segments');
 
 const apiRoute = z.strictObject({
@@ -140,7 +165,11 @@ const apiRoute = z.strictObject({
   scope: z.string().min(1).optional(),
   resource: z.string().refine((v) => isHttpUrl(v, { allowPath: true }) !== undefined, 'must be an absolute URL (RFC 8707)').optional(),
   timeout: z.number().int().positive().max(600_000).default(30_000),
+  maxBodySize: z.number().int().positive().default(10 * 1024 * 1024),
+  ws: z.boolean().default(false),
 });
+
+const rateLimiter = z.custom<RateLimiter>((v) => typeof v === 'object' && v !== null && typeof (v as Record<string, unknown>)['hit'] === 'function');
 
 const sessionStore = z.custom<SessionStore>(
   (v) => typeof v === 'object' && v !== null && ['get', 'set', 'destroy'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function'),
@@ -201,6 +230,14 @@ const schema = z.strictObject({
     })
     .default({ idTokenHint: false, revokeTokens: true }),
   logger: logger.optional(),
+  rateLimit: z
+    .union([
+      z.literal(false),
+      z.strictObject({ max: z.number().int().positive(), windowSeconds: z.number().positive() }),
+      rateLimiter,
+    ], { error: 'must be false, { max, windowSeconds }, or an object with a hit(key) method' })
+    .default({ max: 60, windowSeconds: 60 }),
+  diagnostics: z.boolean().default(() => process.env['NODE_ENV'] === 'development'),
 });
 
 type Parsed = z.output<typeof schema>;
@@ -214,7 +251,7 @@ export interface ResolvedOptions extends Omit<Parsed, 'session' | 'apis' | 'logg
     /** Whether cookies are `Secure` (false only for plain-http localhost). */
     secure: boolean;
   };
-  apis: Array<Required<Pick<ApiRoute, 'path' | 'target' | 'token' | 'timeout'>> & Pick<ApiRoute, 'scope' | 'resource'>>;
+  apis: Array<Required<Pick<ApiRoute, 'path' | 'target' | 'token' | 'timeout' | 'maxBodySize' | 'ws'>> & Pick<ApiRoute, 'scope' | 'resource'>>;
   logger: BffLogger | undefined;
   /** `baseUrl` without a trailing slash. */
   origin: string;

@@ -3,23 +3,26 @@
  * prefix to one target with the right bearer token. Bodies stream both ways
  * (http-proxy, keep-alive agents); nothing parses them.
  */
-import http from 'node:http';
+import http, { type ClientRequest, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type Koa from 'koa';
 import httpProxy from 'http-proxy';
 import type { Bff } from '../context.ts';
-import { BadGateway, CsrfRequired, GatewayTimeout, Unauthenticated } from '../errors.ts';
+import { BadGateway, CsrfRequired, GatewayTimeout, PayloadTooLarge, Unauthenticated } from '../errors.ts';
 import { isSameOriginRequest } from '../middleware/csrf-header.ts';
 import type { ResolvedOptions } from '../options.ts';
 import { authOf, commitSession } from '../session/session-middleware.ts';
+import { checkDeclaredLength, limitedBody } from './body-limit.ts';
 import { rewriteHeaders } from './forwarded-headers.ts';
 import { pathBelow } from './upstream-path.ts';
 
 type Route = ResolvedOptions['apis'][number];
 
+const UPSTREAM = Symbol('portcullis.upstreamRequest');
+
 /** Shared by all routes of one BFF: one proxy, one keep-alive agent per protocol. */
 export class ProxyEngine {
-  readonly proxy = httpProxy.createProxyServer({ changeOrigin: true, xfwd: false, ws: false });
+  readonly proxy = httpProxy.createProxyServer({ changeOrigin: true, xfwd: false });
   readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 256 });
 
@@ -27,6 +30,10 @@ export class ProxyEngine {
     // The BFF owns the cookies of its origin: an upstream API does not set any.
     this.proxy.on('proxyRes', (proxyRes) => {
       delete proxyRes.headers['set-cookie'];
+    });
+    // Keep a handle on each upstream request, so an oversized body can abort it.
+    this.proxy.on('proxyReq', (proxyReq, req) => {
+      (req as IncomingMessage & { [UPSTREAM]?: ClientRequest })[UPSTREAM] = proxyReq;
     });
   }
 
@@ -52,20 +59,29 @@ export function apiProxy(bff: Bff, engine: ProxyEngine, route: Route): Koa.Middl
     // Persist refreshed tokens or a renewed idle timeout before the response is handed over.
     await commitSession(ctx);
 
+    checkDeclaredLength(ctx.req, route.maxBodySize);
+    const chunked = ctx.req.headers['content-length'] === undefined && ctx.req.headers['transfer-encoding'] !== undefined;
     rewriteHeaders(ctx.req.headers, { accessToken, clientIp: ctx.ip, publicUrl, trustProxy: ctx.app.proxy });
     ctx.req.url = `${rest || ''}${ctx.search}`;
     ctx.respond = false;
     const started = Date.now();
+    let overflow = false;
+    const buffer = chunked
+      ? limitedBody(ctx.req, route.maxBodySize, () => {
+          overflow = true;
+          (ctx.req as IncomingMessage & { [UPSTREAM]?: ClientRequest })[UPSTREAM]?.destroy();
+        })
+      : undefined;
     await new Promise<void>((resolve) => {
       ctx.res.once('close', resolve);
-      engine.proxy.web(ctx.req, ctx.res, { target, agent, proxyTimeout: route.timeout, timeout: route.timeout }, (err: NodeJS.ErrnoException) => {
+      engine.proxy.web(ctx.req, ctx.res, { target, agent, proxyTimeout: route.timeout, timeout: route.timeout, ...(buffer ? { buffer } : {}) }, (err: NodeJS.ErrnoException) => {
         const timedOut = Date.now() - started >= route.timeout;
-        bff.logger.warn({ route: route.path, code: err.code, timedOut }, 'upstream API failed');
+        bff.logger.warn({ route: route.path, code: err.code, timedOut, overflow }, 'upstream API failed');
         if (ctx.res.headersSent) {
           ctx.res.destroy();
           return;
         }
-        const error = timedOut ? new GatewayTimeout() : new BadGateway();
+        const error = overflow ? new PayloadTooLarge(route.maxBodySize) : timedOut ? new GatewayTimeout() : new BadGateway();
         ctx.res.writeHead(error.status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
         ctx.res.end(JSON.stringify(error.toJSON()));
       });

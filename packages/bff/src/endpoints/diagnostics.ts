@@ -1,0 +1,40 @@
+/**
+ * `GET /bff/diagnostics` (development only, needs `X-CSRF: 1`): what the
+ * session holds and when things expire, to debug a setup. Token values are
+ * never shown: only whether each token is present and when it expires.
+ */
+import type Koa from 'koa';
+import type { Bff } from '../context.ts';
+import { sessionDeadline } from '../session/lifetime.ts';
+import { authOf, sessionOf } from '../session/session-middleware.ts';
+
+/** The diagnostics endpoint. */
+export function diagnosticsEndpoint(bff: Bff): Koa.Middleware {
+  const { options } = bff;
+  return async function diagnostics(ctx) {
+    const auth = authOf(ctx);
+    const session = sessionOf(ctx) as unknown as { _expire?: number };
+    const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+    ctx.body = {
+      issuer: options.issuer,
+      clientId: options.clientId,
+      baseUrl: options.origin,
+      cookie: { name: options.session.cookie, secure: options.session.secure, sameSite: options.session.sameSite },
+      store: bff.store.constructor.name,
+      apis: options.apis.map(({ path, target, token, ws }) => ({ path, target, token, ws })),
+      session: auth
+        ? {
+            sub: auth.sub,
+            providerSessionId: auth.sid ?? null,
+            createdAt: iso(auth.createdAt),
+            idleExpiresAt: iso(session._expire),
+            absoluteExpiresAt: iso(sessionDeadline(auth, options.session.absoluteTimeout)),
+            accessToken: { present: true, expiresAt: iso(auth.tokens.expiresAt * 1000), expiresInSeconds: auth.tokens.expiresAt - Math.floor(Date.now() / 1000) },
+            refreshToken: { present: Boolean(auth.tokens.refreshToken), expiresAt: iso(auth.tokens.refreshExpiresAt && auth.tokens.refreshExpiresAt * 1000) },
+            idToken: { present: Boolean(auth.tokens.idToken) },
+            scope: auth.tokens.scope ?? null,
+          }
+        : null,
+    };
+  };
+}

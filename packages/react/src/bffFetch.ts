@@ -40,7 +40,11 @@ type UserBody = Partial<BffSession> & { error?: string; error_description?: stri
 export async function fetchSession(bffPath: string, impl?: FetchLike): Promise<AuthAction> {
   try {
     const res = await callBff(impl, bffPath + '/user');
-    if (res.status === 401) return { type: 'anonymous' };
+    if (res.status === 401) {
+      // Release the unread body so the connection is not left half-read.
+      void res.body?.cancel().catch(() => {});
+      return { type: 'anonymous' };
+    }
     const body = (await res.json().catch(() => null)) as UserBody | null;
     if (!res.ok) throw new BffError(res.status, body?.error || 'http_' + res.status, body?.error_description);
     // logoutUrl is navigated to: accept a same-origin path only.

@@ -30,9 +30,13 @@ function isSafePath(value: string, origin: string): boolean {
   } catch {
     return false;
   }
-  for (const candidate of [value, decoded]) {
+  for (const [forbidden, candidate] of [
+    [/[\u0000-\u0020\u007f-\u009f]/, value],
+    // A raw space is not a URL character; an encoded one (`/search?q=a%20b`) is an ordinary path or query.
+    [/[\u0000-\u001f\u007f-\u009f]/, decoded],
+  ] as const) {
     if (!candidate.startsWith('/') || candidate.startsWith('//')) return false;
-    if (candidate.includes('\\') || /[\u0000-\u0020\u007f-\u009f]/.test(candidate)) return false;
+    if (candidate.includes('\\') || forbidden.test(candidate)) return false;
     if (/^\/[^/?#]*:/.test(candidate) && candidate.includes('//')) return false;
   }
   if (value.includes('//')) return false;

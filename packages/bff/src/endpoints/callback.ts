@@ -80,7 +80,7 @@ export function callbackEndpoint(bff: Bff): Koa.Middleware {
       },
     };
     session.auth = auth;
-    ctx.cookies.set(bindingCookie, '', { httpOnly: true, secure: options.session.secure, sameSite: 'lax', path: '/', expires: new Date(0), overwrite: true });
+    // The binding cookie stays until it expires: another tab's login may still need it (its state is single use anyway).
     logger.info({ sub: auth.sub }, 'login');
     ctx.redirect(`${options.origin}${stored.data.returnTo}`);
   };

@@ -67,9 +67,11 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async take(id: string): Promise<SessionRecord | undefined> {
-    const record = await this.get(id);
+    // Read and remove without yielding in between: concurrent takers must not both get the record.
+    const entry = this.#entries.get(id);
+    if (!entry) return undefined;
     this.#remove(id);
-    return record;
+    return entry.expiresAt > Date.now() ? (JSON.parse(entry.json) as SessionRecord) : undefined;
   }
 
   async findIds(query: SessionIndex): Promise<string[]> {

@@ -1,0 +1,237 @@
+/**
+ * `GET /bff/login`: the authorization request, the returnTo rule (no open
+ * redirect), and `Cache-Control: no-store` on every `/bff/*` response.
+ */
+import { silentLogger } from '@portcullis/bff';
+import { startDemoStack, type DemoStack } from '@portcullis/demo/stack';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BffClient } from '../helpers/bff-client.ts';
+import { authorizationUrl, loginFrom, loginUntilCallback, memoryStore, rawRequest, setCookiesFor } from '../helpers/bff-harness.ts';
+
+let stack: DemoStack;
+let discovery: { authorization_endpoint: string };
+
+beforeAll(async () => {
+  stack = await startDemoStack({ logger: silentLogger });
+  discovery = (await (await fetch(`${stack.provider.issuer}/.well-known/openid-configuration`)).json()) as typeof discovery;
+});
+afterAll(() => stack?.stop());
+
+/** `/bff/login` with the query string given verbatim. */
+const loginWithQuery = (client: BffClient, query: string, init: RequestInit = {}) => client.fetch(`/bff/login${query}`, { csrf: false, ...init });
+
+describe('GET /bff/login', () => {
+  it('redirects (302) to the authorization endpoint with every authorization-code + PKCE parameter', async () => {
+    const client = new BffClient(stack.baseUrl);
+    const response = await loginWithQuery(client, '?returnTo=%2Ftodos');
+    expect(response.status).toBe(302);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    const location = new URL(response.headers.get('location')!);
+    expect(`${location.origin}${location.pathname}`).toBe(discovery.authorization_endpoint);
+    const q = location.searchParams;
+    expect(q.get('client_id')).toBe(stack.client.id);
+    expect(q.get('redirect_uri')).toBe(`${stack.baseUrl}/bff/callback`);
+    expect(q.get('response_type')).toBe('code');
+    expect(q.get('scope')?.split(' ')).toEqual(expect.arrayContaining(['openid']));
+    expect(q.get('state')).toMatch(/^[\w-]{16,}$/);
+    expect(q.get('nonce')).toMatch(/^[\w-]{16,}$/);
+    expect(q.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(q.get('code_challenge_method')).toBe('S256');
+    for (const name of ['client_id', 'redirect_uri', 'response_type', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method']) {
+      expect(q.getAll(name), name).toHaveLength(1);
+    }
+    // Nothing secret in the URL: no verifier, no returnTo, no secret.
+    expect(location.href).not.toContain(stack.client.secret);
+    expect(location.href).not.toContain('todos');
+    expect(q.has('code_verifier')).toBe(false);
+  });
+
+  it('uses a fresh state, nonce and code_challenge for every login', async () => {
+    const client = new BffClient(stack.baseUrl);
+    const a = await authorizationUrl(client);
+    const b = await authorizationUrl(client);
+    for (const name of ['state', 'nonce', 'code_challenge']) expect(a.searchParams.get(name), name).not.toBe(b.searchParams.get(name));
+  });
+
+  it('sets an HttpOnly login-binding cookie and keeps the state server-side', async () => {
+    const client = new BffClient(stack.baseUrl);
+    const before = memoryStore(stack).size;
+    const response = await loginWithQuery(client, '');
+    expect(response.status).toBe(302);
+    const binding = setCookiesFor(response, 'portcullis-login');
+    expect(binding).toHaveLength(1);
+    expect(binding[0]!.toLowerCase()).toContain('httponly');
+    expect(binding[0]!.toLowerCase()).toContain('path=/');
+    expect(memoryStore(stack).size).toBe(before + 1);
+    // No session cookie before the login completes.
+    expect(setCookiesFor(response, 'portcullis')).toHaveLength(0);
+  });
+
+  it('returns to the returnTo path (query included) after the login', async () => {
+    const client = new BffClient(stack.baseUrl);
+    const done = await client.login('alice', 'alice', '/todos/list?filter=open&page=2');
+    expect(done.url).toBe(`${stack.baseUrl}/todos/list?filter=open&page=2`);
+    // An encoded space in the query is an ordinary returnTo.
+    const search = await new BffClient(stack.baseUrl).login('alice', 'alice', '/search?q=a%20b');
+    expect(search.url).toBe(`${stack.baseUrl}/search?q=a%20b`);
+  });
+
+  it('defaults returnTo to "/" when absent or empty', async () => {
+    expect((await new BffClient(stack.baseUrl).login('alice')).url).toBe(`${stack.baseUrl}/`);
+    const empty = await loginFrom(new BffClient(stack.baseUrl), '/bff/login?returnTo=');
+    expect(empty.url).toBe(`${stack.baseUrl}/`);
+    expect(empty.response.status).toBe(200);
+  });
+
+  it('accepts a path of exactly 2048 characters', async () => {
+    const response = await loginWithQuery(new BffClient(stack.baseUrl), `?returnTo=${encodeURIComponent(`/${'a'.repeat(2047)}`)}`);
+    expect(response.status).toBe(302);
+  });
+
+  // Each value as it arrives at the BFF once the query string is decoded, and the raw query string sent.
+  const refused: Array<[string, string]> = [
+    ['absolute https URL', `?returnTo=${encodeURIComponent('https://evil.com')}`],
+    ['absolute http URL, raw', '?returnTo=http://evil.com/'],
+    ['protocol-relative //', `?returnTo=${encodeURIComponent('//evil.com')}`],
+    ['protocol-relative ///', `?returnTo=${encodeURIComponent('///evil.com')}`],
+    ['slash backslash', `?returnTo=${encodeURIComponent('/\\evil.com')}`],
+    ['backslash slash', `?returnTo=${encodeURIComponent('\\/evil.com')}`],
+    ['encoded backslash', `?returnTo=${encodeURIComponent('/%5Cevil.com')}`],
+    ['encoded // (decodes to //)', `?returnTo=${encodeURIComponent('/%2F%2Fevil.com')}`],
+    ['encoded // sent raw (decoded by the query parser)', '?returnTo=/%2F%2Fevil.com'],
+    ['encoded leading slashes', `?returnTo=${encodeURIComponent('%2F%2Fevil.com')}`],
+    ['javascript: URL', `?returnTo=${encodeURIComponent('javascript:alert(1)')}`],
+    ['data: URL', `?returnTo=${encodeURIComponent('data:text/html,<script>alert(1)</script>')}`],
+    ['tab between slashes (%09)', '?returnTo=/%09/evil.com'],
+    ['encoded tab between slashes (%2509)', '?returnTo=/%2509/evil.com'],
+    ['newline between slashes', '?returnTo=/%0A/evil.com'],
+    ['carriage return', '?returnTo=/%0D/evil.com'],
+    ['space', '?returnTo=/%20/evil.com'],
+    ['NUL', '?returnTo=/%00'],
+    ['http:/evil (one slash)', `?returnTo=${encodeURIComponent('http:/evil')}`],
+    ['https:evil (no slash)', `?returnTo=${encodeURIComponent('https:evil.com')}`],
+    ['relative path', `?returnTo=${encodeURIComponent('todos')}`],
+    ['path containing //', `?returnTo=${encodeURIComponent('/a//evil.com')}`],
+    ['/http://evil', `?returnTo=${encodeURIComponent('/http://evil.com')}`],
+    ['malformed percent-encoding', `?returnTo=${encodeURIComponent('/%E0%A4%A')}`],
+    ['longer than 2048', `?returnTo=${encodeURIComponent(`/${'a'.repeat(2048)}`)}`],
+    ['very long', `?returnTo=${encodeURIComponent(`/${'a'.repeat(10_000)}`)}`],
+    ['repeated returnTo', '?returnTo=%2Fa&returnTo=%2Fb'],
+    ['repeated returnTo, one empty', '?returnTo=&returnTo=%2Fb'],
+  ];
+
+  it.each(refused)('refuses returnTo: %s → 400 before any redirect', async (_name, query) => {
+    const client = new BffClient(stack.baseUrl);
+    const before = memoryStore(stack).size;
+    const response = await loginWithQuery(client, query);
+    expect(response.status).toBe(400);
+    expect(response.headers.get('location')).toBeNull();
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body).toEqual({ error: 'invalid_request', error_description: expect.any(String) });
+    // Refused before anything happened: no login state, no binding cookie.
+    expect(memoryStore(stack).size).toBe(before);
+    expect(response.headers.getSetCookie()).toEqual([]);
+  });
+
+  it('refuses returnTo with a raw tab in the request line too (raw HTTP)', async () => {
+    const response = await rawRequest(stack.baseUrl, '/bff/login?returnTo=/%09/evil.com');
+    expect(response.status).toBe(400);
+    expect(response.headers.location).toBeUndefined();
+  });
+
+  it('answers a refused returnTo with a readable HTML page when the browser asks for HTML', async () => {
+    const response = await loginWithQuery(new BffClient(stack.baseUrl), `?returnTo=${encodeURIComponent('//evil.com')}`, {
+      headers: { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' },
+    });
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    const html = await response.text();
+    expect(html).toContain('invalid_request');
+    expect(html).not.toContain('evil.com');
+  });
+
+  it('answers 405 with Allow for another method', async () => {
+    const response = await loginWithQuery(new BffClient(stack.baseUrl), '', { method: 'POST' });
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toContain('GET');
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(await response.json()).toEqual({ error: 'method_not_allowed', error_description: expect.any(String) });
+  });
+});
+
+describe('Cache-Control: no-store on every /bff/* response', () => {
+  it('holds for successes, redirects and errors of every endpoint', async () => {
+    const client = new BffClient(stack.baseUrl);
+    const seen: Array<[string, number, string | null]> = [];
+    const check = async (label: string, path: string, init: RequestInit & { csrf?: boolean } = {}) => {
+      const response = await client.fetch(path, init);
+      seen.push([label, response.status, response.headers.get('cache-control')]);
+      await response.body?.cancel();
+      return response;
+    };
+    await check('login 302', '/bff/login', { csrf: false });
+    await check('login 400', '/bff/login?returnTo=//evil.com', { csrf: false });
+    await check('callback 400 (no state)', '/bff/callback', { csrf: false });
+    await check('callback 400 (unknown state)', '/bff/callback?code=x&state=nope', { csrf: false });
+    await check('user 401', '/bff/user');
+    await check('user 403', '/bff/user', { csrf: false });
+    await check('logout 302 (anonymous)', '/bff/logout', { csrf: false });
+    await check('logout 400 (bad returnTo)', '/bff/logout?returnTo=//evil.com', { csrf: false });
+    await check('unknown endpoint 404', '/bff/nope');
+    await check('prefix itself 404', '/bff');
+    await check('prefix with slash 404', '/bff/');
+    await check('405', '/bff/user', { method: 'DELETE' });
+    await check('HEAD login', '/bff/login', { method: 'HEAD', csrf: false });
+
+    const callback = await loginUntilCallback(client);
+    await check('callback 302', callback, { csrf: false });
+    const user = await client.fetch('/bff/user');
+    seen.push(['user 200', user.status, user.headers.get('cache-control')]);
+    const { logoutUrl } = (await user.json()) as { logoutUrl: string };
+    await check('logout 400 (wrong sid)', '/bff/logout?sid=wrong', { csrf: false });
+    await check('logout 302', logoutUrl, { csrf: false });
+
+    expect(seen.map(([label, status]) => `${label}: ${status}`)).toEqual([
+      'login 302: 302',
+      'login 400: 400',
+      'callback 400 (no state): 400',
+      'callback 400 (unknown state): 400',
+      'user 401: 401',
+      'user 403: 403',
+      'logout 302 (anonymous): 302',
+      'logout 400 (bad returnTo): 400',
+      'unknown endpoint 404: 404',
+      'prefix itself 404: 404',
+      'prefix with slash 404: 404',
+      '405: 405',
+      'HEAD login: 302',
+      'callback 302: 302',
+      'user 200: 200',
+      'logout 400 (wrong sid): 400',
+      'logout 302: 302',
+    ]);
+    for (const [label, , cacheControl] of seen) expect(cacheControl, label).toBe('no-store');
+  });
+
+  it('answers every /bff/* error as JSON { error, error_description }', async () => {
+    const client = new BffClient(stack.baseUrl);
+    for (const [path, init] of [
+      ['/bff/nope', {}],
+      ['/bff/user', {}],
+      ['/bff/user', { csrf: false }],
+      ['/bff/callback?state=x&code=y', { csrf: false }],
+      ['/bff/logout?returnTo=https://evil.com', { csrf: false }],
+    ] as const) {
+      const response = await client.fetch(path, init);
+      expect(response.status, path).toBeGreaterThanOrEqual(400);
+      expect(response.headers.get('content-type'), path).toMatch(/^application\/json/);
+      const body = (await response.json()) as Record<string, unknown>;
+      expect(Object.keys(body).sort(), path).toEqual(['error', 'error_description']);
+      expect(typeof body['error'], path).toBe('string');
+      expect(typeof body['error_description'], path).toBe('string');
+    }
+  });
+});

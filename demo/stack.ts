@@ -10,9 +10,13 @@ import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { createBff, type BffLogger, type BffMiddleware, type BffOptions, type SessionStore } from '@portcullis/bff';
 import { startTodoApi, type TodoApi } from './api/create-api.ts';
+import { DEMO_JOB_CLIENT } from './job.ts';
 import { startDemoProvider, type DemoProvider } from './provider/create-provider.ts';
 import { roundRobin } from './round-robin.ts';
 import { serveSpa } from './spa-files.ts';
+
+/** What the demo BFF asks for: OpenID Connect, a refresh token, and the todo API's scopes. */
+export const DEMO_SCOPE = 'openid profile email offline_access todos:read todos:write';
 
 /** Options of {@link startDemoStack}; every one has a demo default. */
 export interface DemoStackOptions {
@@ -113,9 +117,10 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
         postLogoutRedirectUris: [`${baseUrl}/`],
         backchannelLogoutUri: `${baseUrl}/bff/backchannel-logout`,
       },
+      DEMO_JOB_CLIENT,
     ],
   });
-  const api = await startTodoApi({ port: apiPort, host, issuer: provider.issuer, audience: apiAudience });
+  const api = await startTodoApi({ port: apiPort, host, issuer: provider.issuer, audience: apiAudience, requireScopes: true });
   const sessionKeys = options.sessionKeys ?? [randomBytes(32).toString('base64url')];
 
   const createdStores: SessionStore[] = [];
@@ -132,6 +137,8 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
       clientId: client.id,
       clientSecret: client.secret,
       baseUrl,
+      // The API checks todos:read / todos:write: ask for them (least privilege on the API side).
+      scope: DEMO_SCOPE,
       session: { keys: sessionKeys, ...(store ? { store } : {}) },
       apis: [{ path: '/api/todos', target: `${api.url}/todos`, token: 'user' }],
       // Tests log in many times from one address; deployments keep the default (60 a minute).

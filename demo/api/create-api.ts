@@ -2,9 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Router from '@koa/router';
 import Koa from 'koa';
+import { isClientToken, requireAccessToken, requireScope, type AuthState } from '@portcullis/api-guard';
 import { BodyTooLargeError, readBody } from '../shared/read-body.ts';
 import { TodoStore } from './todo-store.ts';
-import { InvalidTokenError, createTokenVerifier, type TokenVerifier, type VerifiedAccessToken } from './verify-token.ts';
 
 const JSON_LIMIT = 16 * 1024;
 const TITLE_MAX = 200;
@@ -17,8 +17,15 @@ export interface TodoApiOptions {
   issuer: string;
   /** Expected `aud` of access tokens (the API's resource indicator). */
   audience: string;
-  /** For tests: the clock used to check token expiry. */
-  currentDate?: () => Date;
+  /**
+   * Per-route scopes: GET /todos… needs `todos:read`, POST/PATCH/DELETE need
+   * `todos:write`. Default false, because the BFF's default scope
+   * (`openid profile email offline_access`) asks for neither, and the
+   * provider grants API scopes only when asked: turn it on together with
+   * `scope: 'openid profile email offline_access todos:read todos:write'` in
+   * the BFF's options. Todos need a user token either way.
+   */
+  requireScopes?: boolean;
   /** Initial todos by `sub`; default alice: 2, bob: 1. */
   seed?: Record<string, string[]>;
 }
@@ -38,9 +45,7 @@ export interface TodoApi {
   requests: RecordedRequest[];
 }
 
-interface State {
-  token: VerifiedAccessToken;
-}
+type State = AuthState;
 
 class HttpError extends Error {
   constructor(
@@ -52,30 +57,20 @@ class HttpError extends Error {
   }
 }
 
-function bearer(header: string | undefined): string | undefined {
-  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header ?? '');
-  return match?.[1];
-}
-
-function authenticate(verify: TokenVerifier): Koa.Middleware<State> {
-  return async (ctx, next) => {
-    const header = ctx.get('authorization');
-    if (!header) {
-      ctx.set('WWW-Authenticate', 'Bearer');
-      throw new HttpError(401, 'invalid_token', 'missing bearer token');
-    }
-    const token = bearer(header);
-    try {
-      if (!token) throw new InvalidTokenError('malformed Authorization header');
-      ctx.state.token = await verify(token);
-    } catch (err) {
-      const description = err instanceof InvalidTokenError ? err.message : 'the access token is invalid';
-      ctx.set('WWW-Authenticate', `Bearer error="invalid_token", error_description="${description.replace(/["\\]/g, '')}"`);
-      throw new HttpError(401, 'invalid_token', description);
-    }
-    await next();
-  };
-}
+/**
+ * Todos belong to users: they are keyed by the token's `sub`. A client token
+ * (client_credentials: a machine acting for itself, `sub` = `client_id`) has
+ * no user, so it is refused with 403 whatever its scopes. Keying its own list
+ * by `sub` instead would be unsafe: a client named like a user would read
+ * that user's todos. This check runs before the scope check, because no scope
+ * can make a machine token acceptable here.
+ */
+const requireUser: Koa.Middleware<State> = async (ctx, next) => {
+  if (isClientToken(ctx.state.auth)) {
+    throw new HttpError(403, 'user_token_required', 'todos belong to users: a client token cannot read or change them');
+  }
+  await next();
+};
 
 async function readJson(ctx: Koa.Context): Promise<Record<string, unknown>> {
   if (!ctx.is('application/json', '+json')) {
@@ -107,8 +102,8 @@ function validTitle(value: unknown): string {
 export function createTodoApp(options: TodoApiOptions, requests: RecordedRequest[] = []): Koa<State> {
   const app = new Koa<State>();
   const store = new TodoStore(options.seed);
-  const verify = createTokenVerifier(options);
-  const owner = (ctx: Koa.ParameterizedContext<State>) => ctx.state.token.sub ?? ctx.state.token.clientId ?? '';
+  // Only user tokens reach the todo routes (requireUser), so `sub` is set.
+  const owner = (ctx: Koa.ParameterizedContext<State>) => ctx.state.auth.sub!;
 
   app.use(async (ctx, next) => {
     requests.push({
@@ -149,30 +144,53 @@ export function createTodoApp(options: TodoApiOptions, requests: RecordedRequest
   app.use(open.routes());
 
   const router = new Router<State>();
-  router.use(authenticate(verify));
+  // Answers 401 (with WWW-Authenticate), 400 or 503 itself; sets ctx.state.auth.
+  router.use(
+    requireAccessToken({
+      issuer: options.issuer,
+      audience: options.audience,
+      // Demo: refetch the JWKS as soon as a token names an unknown kid, so a
+      // rotated key is accepted at once (the default 30 s cooldown protects
+      // the provider from tokens with made-up kids; keep it in production).
+      jwksCooldown: 0,
+    }),
+  );
+
+  // Per route:
+  // - /whoami needs no scope: any valid token for this API may ask who it is.
+  //   The demo provider gives a client_credentials token no scope at all
+  //   unless the client asks for one (`scope=` parameter), and the BFF's
+  //   `client` routes and demo/job.ts do not ask.
+  // - /todos… need a user token (requireUser, first: no scope can make a
+  //   machine token acceptable), then, with `requireScopes`, todos:read for
+  //   GET and todos:write for POST/PATCH/DELETE (403 insufficient_scope).
+  const scoped = (scope: string): Koa.Middleware<State>[] =>
+    options.requireScopes ? [requireUser, requireScope(scope)] : [requireUser];
+  const read = scoped('todos:read');
+  const write = scoped('todos:write');
 
   router.get('/whoami', (ctx) => {
-    const { sub, clientId, scopes } = ctx.state.token;
-    ctx.body = { sub, clientId, scopes, kind: !sub || sub === clientId ? 'client' : 'user' };
+    const { sub, clientId, scopes, kind } = ctx.state.auth;
+    ctx.body = { sub, clientId, scopes, kind };
   });
 
-  router.get('/todos', (ctx) => {
+  router.get('/todos', ...read, (ctx) => {
     ctx.body = { todos: store.list(owner(ctx)) };
   });
 
-  router.post('/todos', async (ctx) => {
+  router.post('/todos', ...write, async (ctx) => {
     const body = await readJson(ctx);
     ctx.status = 201;
     ctx.body = store.add(owner(ctx), validTitle(body.title));
   });
 
-  router.get('/todos/:id', (ctx) => {
+  router.get('/todos/:id', ...read, (ctx) => {
     const todo = store.get(owner(ctx), ctx.params.id!);
     if (!todo) throw new HttpError(404, 'not_found', 'no such todo');
     ctx.body = todo;
   });
 
-  router.patch('/todos/:id', async (ctx) => {
+  router.patch('/todos/:id', ...write, async (ctx) => {
     const body = await readJson(ctx);
     const patch: { done?: boolean; title?: string } = {};
     if (body.done !== undefined) {
@@ -185,7 +203,7 @@ export function createTodoApp(options: TodoApiOptions, requests: RecordedRequest
     ctx.body = todo;
   });
 
-  router.delete('/todos/:id', (ctx) => {
+  router.delete('/todos/:id', ...write, (ctx) => {
     if (!store.remove(owner(ctx), ctx.params.id!)) throw new HttpError(404, 'not_found', 'no such todo');
     ctx.status = 204;
   });

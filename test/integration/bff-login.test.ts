@@ -42,7 +42,9 @@ describe('GET /bff/login', () => {
     }
     // Nothing secret in the URL: no verifier, no returnTo, no secret.
     expect(location.href).not.toContain(stack.client.secret);
-    expect(location.href).not.toContain('todos');
+    // returnTo stays server-side: the provider never sees it.
+    expect(location.searchParams.get('state')).not.toContain('todos');
+    expect(location.href).not.toMatch(/returnTo|%2Ftodos|\/todos/i);
     expect(q.has('code_verifier')).toBe(false);
   });
 

@@ -156,7 +156,7 @@ beforeAll(async () => {
       { clientId: WORKER.id, clientSecret: WORKER.secret, grantTypes: ['client_credentials'] },
     ],
   });
-  api = await startTodoApi({ issuer: op.issuer, audience: API_AUDIENCE });
+  api = await startTodoApi({ issuer: op.issuer, audience: API_AUDIENCE, requireScopes: true });
   discovery = (await (await fetch(`${op.issuer}/.well-known/openid-configuration`)).json()) as Discovery;
 });
 
@@ -438,6 +438,41 @@ describe('demo todo API', () => {
     expect(recorded[0]).toMatchObject({ method: 'GET', path: '/todos' });
   });
 
+  it('needs todos:read to read and todos:write to change todos', async () => {
+    const readOnly = (await signInAndExchange(new CookieJar(), 'bob', 'bob', { scope: 'openid todos:read' })).tokens.access_token;
+    expect(decodeJwt(readOnly).scope).toBe('todos:read');
+    expect((await call('/todos', { token: readOnly })).status).toBe(200);
+    const created = await call('/todos', { method: 'POST', token: readOnly, body: JSON.stringify({ title: 'nope' }) });
+    expect(created.status).toBe(403);
+    expect(created.headers.get('www-authenticate')).toBe(
+      'Bearer error="insufficient_scope", error_description="the access token lacks a required scope", scope="todos:write"',
+    );
+    expect(await created.json()).toEqual({ error: 'insufficient_scope', error_description: 'the access token lacks a required scope' });
+    // /whoami needs no scope.
+    expect(await (await call('/whoami', { token: readOnly })).json()).toEqual({
+      sub: 'bob',
+      clientId: BFF.id,
+      scopes: ['todos:read'],
+      kind: 'user',
+    });
+  });
+
+  it('without requireScopes, serves user tokens without the todo scopes, and still no client token', async () => {
+    const noScope = (await signInAndExchange(new CookieJar(), 'bob', 'bob', { scope: 'openid profile' })).tokens.access_token;
+    expect(decodeJwt(noScope).scope).toBeUndefined();
+    const machine = (await token({ grant_type: 'client_credentials', scope: 'todos:read todos:write' }, WORKER)).body.access_token;
+    const lax = await startTodoApi({ issuer: op.issuer, audience: API_AUDIENCE });
+    try {
+      const get = (t: string) => fetch(`${lax.url}/todos`, { headers: { authorization: `Bearer ${t}` } });
+      expect((await get(noScope)).status).toBe(200);
+      const refused = await get(machine);
+      expect(refused.status).toBe(403);
+      expect(await refused.json()).toMatchObject({ error: 'user_token_required' });
+    } finally {
+      await lax.stop();
+    }
+  });
+
   it('rejects missing, garbage, foreign and expired tokens with 401 and WWW-Authenticate', async () => {
     const missing = await call('/todos');
     expect(missing.status).toBe(401);
@@ -453,18 +488,21 @@ describe('demo todo API', () => {
     const idToken = await call('/todos', { token: tokens.id_token! });
     expect(idToken.status).toBe(401);
 
-    const later = await startTodoApi({
-      issuer: op.issuer,
-      audience: API_AUDIENCE,
-      currentDate: () => new Date(Date.now() + 3600_000),
-    });
-    try {
-      const expired = await fetch(`${later.url}/todos`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
-      expect(expired.status).toBe(401);
-      expect(expired.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/);
-      expect(await expired.json()).toMatchObject({ error: 'invalid_token', error_description: 'the access token expired' });
-    } finally {
-      await later.stop();
-    }
+    // An access token of this provider that expired an hour ago (signed with its current key).
+    const now = Math.floor(Date.now() / 1000);
+    const expiredToken = await op.signJwt(
+      { sub: 'alice', client_id: BFF.id, aud: API_AUDIENCE, scope: 'todos:read todos:write', iat: now - 3600, exp: now - 3300 },
+      { typ: 'at+jwt' },
+    );
+    const expired = await call('/todos', { token: expiredToken });
+    expect(expired.status).toBe(401);
+    expect(expired.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/);
+    expect(await expired.json()).toMatchObject({ error: 'invalid_token', error_description: 'the access token expired' });
+    // The same claims, still valid: only the expiry was wrong.
+    const fresh = await op.signJwt(
+      { sub: 'alice', client_id: BFF.id, aud: API_AUDIENCE, scope: 'todos:read todos:write', exp: now + 60 },
+      { typ: 'at+jwt' },
+    );
+    expect((await call('/todos', { token: fresh })).status).toBe(200);
   });
 });

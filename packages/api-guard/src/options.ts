@@ -61,6 +61,13 @@ export interface RequireAccessTokenOptions {
   introspection?: IntrospectionOptions;
   /** Milliseconds allowed for each call to the authorization server. Default `5000`. */
   timeout?: number;
+  /**
+   * Seconds after a JWKS fetch during which a token naming an unknown `kid`
+   * does not trigger another fetch (jose's `cooldownDuration`). Default `30`,
+   * at most `600`. `0` picks up a rotated key at once but lets every token
+   * with an unknown `kid` cause a JWKS request: keep it for demos and tests.
+   */
+  jwksCooldown?: number;
 }
 
 /** @internal Options after validation, with defaults applied. */
@@ -73,6 +80,7 @@ export interface ResolvedOptions {
   readonly realm: string | undefined;
   readonly introspection: Readonly<Required<IntrospectionOptions>> | undefined;
   readonly timeout: number;
+  readonly jwksCooldown: number;
 }
 
 /** The algorithms allowed when the `algorithms` option is not given. */
@@ -83,7 +91,7 @@ const SUPPORTED_ALGORITHMS: ReadonlySet<string> = new Set<JwsAlgorithm>([
 ]);
 
 const KNOWN_OPTIONS = [
-  'issuer', 'audience', 'scopes', 'algorithms', 'clockTolerance', 'realm', 'introspection', 'timeout',
+  'issuer', 'audience', 'scopes', 'algorithms', 'clockTolerance', 'realm', 'introspection', 'timeout', 'jwksCooldown',
 ] as const;
 const KNOWN_INTROSPECTION_OPTIONS = ['clientId', 'clientSecret', 'cacheTtl', 'cacheMaxEntries'] as const;
 
@@ -247,5 +255,6 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     realm: resolveRealm(options.realm),
     introspection: resolveIntrospection(options.introspection),
     timeout: resolveNumber(options.timeout, 'timeout', 5000, { min: 1, max: 60_000, integer: true }, 'milliseconds'),
+    jwksCooldown: resolveNumber(options.jwksCooldown, 'jwksCooldown', 30, { min: 0, max: 600, integer: false }, 'seconds'),
   });
 }

@@ -181,7 +181,13 @@ export class JwtVerifier {
       });
     }
     if (this.#jwks?.uri !== uri) {
-      this.#jwks = { uri, set: createRemoteJWKSet(new URL(uri), { timeoutDuration: this.#options.timeout }) };
+      this.#jwks = {
+        uri,
+        set: createRemoteJWKSet(new URL(uri), {
+          timeoutDuration: this.#options.timeout,
+          cooldownDuration: this.#options.jwksCooldown * 1000,
+        }),
+      };
     }
     return this.#jwks.set;
   }

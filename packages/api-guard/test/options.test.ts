@@ -16,6 +16,7 @@ describe('resolveOptions', () => {
       realm: undefined,
       introspection: undefined,
       timeout: 5000,
+      jwksCooldown: 30,
     });
     expect(resolved.algorithms).toBe(DEFAULT_ALGORITHMS);
     expect(Object.isFrozen(resolved)).toBe(true);
@@ -75,6 +76,18 @@ describe('resolveOptions', () => {
     expect(() => resolveOptions({ ...base, clockTolerance: 5000 })).toThrow(/option "clockTolerance" must be a number of seconds from 0 to 300, got number 5000/);
     expect(() => resolveOptions({ ...base, clockTolerance: -1 })).toThrow(/clockTolerance/);
     expect(() => resolveOptions({ ...base, timeout: 1.5 })).toThrow(/option "timeout" must be an integer of milliseconds/);
+  });
+
+  it('bounds jwksCooldown, in seconds (0 allowed: refetch on every unknown kid)', () => {
+    expect(resolveOptions({ ...base, jwksCooldown: 0 }).jwksCooldown).toBe(0);
+    expect(resolveOptions({ ...base, jwksCooldown: 2.5 }).jwksCooldown).toBe(2.5);
+    expect(resolveOptions({ ...base, jwksCooldown: 600 }).jwksCooldown).toBe(600);
+    expect(() => resolveOptions({ ...base, jwksCooldown: 30_000 })).toThrow(
+      new TypeError('api-guard: option "jwksCooldown" must be a number of seconds from 0 to 600, got number 30000'),
+    );
+    expect(() => resolveOptions({ ...base, jwksCooldown: -1 })).toThrow(/option "jwksCooldown"/);
+    expect(() => resolveOptions({ ...base, jwksCooldown: Number.NaN })).toThrow(/option "jwksCooldown"/);
+    expect(() => resolveOptions({ ...base, jwksCooldown: '30' })).toThrow(/option "jwksCooldown".*got "30"/);
   });
 
   it('validates realm', () => {

@@ -191,6 +191,33 @@ describe('JwtVerifier: JWKS', () => {
     expect(as.counts.jwks).toBe(2);
   });
 
+  it('honours jwksCooldown: with 0 a rotated key is picked up at once', async () => {
+    const v = verifier({ jwksCooldown: 0 });
+    await expect(v.verify(await as.sign())).resolves.toBeTruthy();
+    expect(as.counts.jwks).toBe(1);
+
+    await as.rotate();
+    await expect(v.verify(await as.sign())).resolves.toMatchObject({ clientId: CLIENT_ID });
+    expect(as.counts.jwks).toBe(2);
+    // A known kid never refetches, whatever the cooldown.
+    await v.verify(await as.sign());
+    expect(as.counts.jwks).toBe(2);
+  });
+
+  it('honours a jwksCooldown longer than the default', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const v = verifier({ jwksCooldown: 120 });
+    await v.verify(await as.sign());
+    await as.rotate();
+    const newToken = await as.sign();
+    vi.setSystemTime(Date.now() + 60_000); // past jose's default 30 s, inside 120 s
+    await expectInvalid(newToken, 'no key of the issuer matches the access token', v);
+    expect(as.counts.jwks).toBe(1);
+    vi.setSystemTime(Date.now() + 61_000);
+    await expect(v.verify(newToken)).resolves.toMatchObject({ clientId: CLIENT_ID });
+    expect(as.counts.jwks).toBe(2);
+  });
+
   it('caches the JWKS across verifications', async () => {
     const v = verifier();
     for (let i = 0; i < 3; i++) await v.verify(await as.sign());

@@ -106,7 +106,7 @@ export class ProviderClient {
 
   /** Consumes the state and exchanges the code (client_secret, code_verifier); verifies the ID token. */
   async exchangeCode(callbackUrl: string, nonce: string | undefined): Promise<ProviderTokens> {
-    const response = await unavailableOnNetworkError(() => this.oidc.processSigninResponse(callbackUrl));
+    const response = await unavailableOnNetworkError(() => invalidOnValidationError(() => this.oidc.processSigninResponse(callbackUrl)));
     if (!response.id_token) throw new InvalidToken('The provider returned no ID token: is "openid" in the scope?');
     return this.#tokens(response, { nonce: nonce ?? '' });
   }
@@ -115,7 +115,7 @@ export class ProviderClient {
   async refresh(refreshToken: string, sub: string, idToken: string | undefined, scope?: string): Promise<ProviderTokens> {
     // RefreshState is a type-only export at runtime; its fields are all the client reads.
     const state = { refresh_token: refreshToken, id_token: idToken, session_state: null, profile: { sub }, scope, data: undefined } as unknown as RefreshState;
-    const response = await unavailableOnNetworkError(() => this.oidc.useRefreshToken({ state }));
+    const response = await unavailableOnNetworkError(() => invalidOnValidationError(() => this.oidc.useRefreshToken({ state })));
     return this.#tokens(response, { sub });
   }
 
@@ -172,6 +172,20 @@ export function isNetworkError(err: unknown): boolean {
   if (err instanceof ErrorResponse) return false;
   if (!(err instanceof Error)) return false;
   return err.name === 'ErrorTimeout' || err.name === 'AbortError' || err.name === 'TimeoutError' || (err instanceof TypeError && /fetch failed/i.test(err.message)) || /Failed to fetch|ECONNREFUSED|network/i.test(err.message);
+}
+
+/**
+ * oidc-client-ts checks some ID token claims itself (nonce, sub, iss…) and throws
+ * plain errors: those are invalid tokens (401), not server errors. OAuth error
+ * responses and network failures keep their own meaning.
+ */
+async function invalidOnValidationError<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof ErrorResponse || isNetworkError(err) || !(err instanceof Error) || /No matching state/.test(err.message)) throw err;
+    throw new InvalidToken('The provider\'s token response failed validation.', { cause: err });
+  }
 }
 
 async function unavailableOnNetworkError<T>(work: () => Promise<T>): Promise<T> {

@@ -1,0 +1,150 @@
+/**
+ * A demo backend job: machine-to-machine access to the todo API.
+ *
+ * The job has its own client at the provider (`demo-job`, client_credentials
+ * only). It gets an access token for itself (no user involved) with
+ * `resource` = the API's audience, then calls the API's `/whoami`, which
+ * answers `kind: 'client'`: the API knows a machine is calling. The todo
+ * routes refuse such tokens (todos belong to users).
+ *
+ * Run it while the demo runs (`npm run demo`):
+ *
+ *   pnpm --filter @portcullis/demo job
+ *   # or: pnpm --filter @portcullis/demo exec tsx job.ts
+ *
+ * Environment (all optional):
+ *   DEMO_PROVIDER_URL  the provider's issuer (default http://localhost:4000)
+ *   DEMO_API_URL       the todo API (default http://localhost:4001)
+ *   DEMO_API_AUDIENCE  the API's resource indicator (default DEMO_API_URL)
+ *   DEMO_JOB_SECRET    the job's client secret (default: a fixed dev value,
+ *                      see DEMO_JOB_CLIENT); the provider must be started with
+ *                      the same value
+ */
+import { pathToFileURL } from 'node:url';
+import type { DemoClientConfig } from './provider/create-provider.ts';
+
+/**
+ * DEV ONLY: the default secret of the demo job's client. It is public (it is
+ * in this file), so it protects nothing: set DEMO_JOB_SECRET for anything but
+ * a local demo.
+ */
+const DEV_JOB_SECRET = 'demo-job-dev-secret-do-not-use-in-production';
+
+/**
+ * The job's client, for the demo provider's client list. Its secret is
+ * DEMO_JOB_SECRET, read when this module loads, so a provider and a job
+ * started with the same environment agree.
+ */
+export const DEMO_JOB_CLIENT: Readonly<DemoClientConfig> = Object.freeze({
+  clientId: 'demo-job',
+  clientSecret: process.env['DEMO_JOB_SECRET'] || DEV_JOB_SECRET,
+  clientName: 'Portcullis demo job',
+  grantTypes: Object.freeze(['client_credentials']) as DemoClientConfig['grantTypes'],
+});
+
+export interface RunJobOptions {
+  /** The provider's issuer URL, e.g. http://localhost:4000. */
+  providerUrl: string;
+  /** The todo API's base URL, e.g. http://localhost:4001. */
+  apiUrl: string;
+  clientId: string;
+  clientSecret: string;
+  /** The API's resource indicator (the token's `aud`). Default: `apiUrl` without a trailing slash. */
+  resource?: string;
+  /** Scopes to ask for (space-separated). Default none: /whoami needs none. */
+  scope?: string;
+  /** Milliseconds per HTTP call. Default 10 000. */
+  timeout?: number;
+}
+
+/** What the API's /whoami answers. */
+export interface WhoAmI {
+  sub?: string;
+  clientId: string;
+  scopes: string[];
+  kind: 'user' | 'client';
+}
+
+const trimSlash = (url: string) => url.replace(/\/+$/, '');
+
+async function readJson(response: Response): Promise<Record<string, unknown>> {
+  const body: unknown = await response.json().catch(() => undefined);
+  return typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+}
+
+function oauthError(body: Record<string, unknown>, status: number): string {
+  const error = typeof body['error'] === 'string' ? body['error'] : `HTTP ${status}`;
+  return typeof body['error_description'] === 'string' ? `${error}: ${body['error_description']}` : error;
+}
+
+/** Gets a client_credentials token for the job's own client (client_secret_basic). */
+async function clientCredentialsToken(options: RunJobOptions, resource: string, timeout: number): Promise<string> {
+  const issuer = trimSlash(options.providerUrl);
+  const discoveryUrl = `${issuer}/.well-known/openid-configuration`;
+  let metadata: Record<string, unknown>;
+  try {
+    const response = await fetch(discoveryUrl, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeout) });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    metadata = await readJson(response);
+  } catch (err) {
+    throw new Error(`could not read the provider's metadata at ${discoveryUrl} (${(err as Error).message}): is the provider running?`, { cause: err });
+  }
+  if (metadata['issuer'] !== issuer) throw new Error(`the provider at ${discoveryUrl} has issuer ${String(metadata['issuer'])}, expected ${issuer}`);
+  const tokenEndpoint = metadata['token_endpoint'];
+  if (typeof tokenEndpoint !== 'string') throw new Error('the provider advertises no token_endpoint');
+
+  const body = new URLSearchParams({ grant_type: 'client_credentials', resource });
+  if (options.scope) body.set('scope', options.scope);
+  // RFC 6749 §2.3.1: form-urlencode id and secret before base64.
+  const credentials = Buffer.from(`${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`).toString('base64');
+  const response = await fetch(tokenEndpoint, {
+    method: 'POST',
+    headers: { authorization: `Basic ${credentials}`, accept: 'application/json' },
+    body,
+    signal: AbortSignal.timeout(timeout),
+  });
+  const json = await readJson(response);
+  if (!response.ok || typeof json['access_token'] !== 'string') {
+    throw new Error(`the provider refused a token to client ${options.clientId} (${oauthError(json, response.status)})`);
+  }
+  return json['access_token'];
+}
+
+/**
+ * Runs the job once: a client_credentials token for its own client, then
+ * `GET {apiUrl}/whoami` with it. Resolves with the /whoami body; rejects with
+ * a readable message (never containing the secret or the token).
+ */
+export async function runJob(options: RunJobOptions): Promise<WhoAmI> {
+  const timeout = options.timeout ?? 10_000;
+  const apiUrl = trimSlash(options.apiUrl);
+  const token = await clientCredentialsToken(options, options.resource ?? apiUrl, timeout);
+  const response = await fetch(`${apiUrl}/whoami`, {
+    headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+    signal: AbortSignal.timeout(timeout),
+  });
+  const body = await readJson(response);
+  if (!response.ok) throw new Error(`the API answered ${response.status} to /whoami (${oauthError(body, response.status)})`);
+  return body as unknown as WhoAmI;
+}
+
+async function main(): Promise<void> {
+  const providerUrl = process.env['DEMO_PROVIDER_URL'] || 'http://localhost:4000';
+  const apiUrl = process.env['DEMO_API_URL'] || 'http://localhost:4001';
+  const resource = process.env['DEMO_API_AUDIENCE'] || undefined;
+  try {
+    const me = await runJob({ providerUrl, apiUrl, clientId: DEMO_JOB_CLIENT.clientId, clientSecret: DEMO_JOB_CLIENT.clientSecret, resource });
+    const scopes = me.scopes.length > 0 ? me.scopes.join(' ') : '(none)';
+    if (me.kind !== 'client') {
+      console.error(`The API saw kind '${me.kind}' (sub ${me.sub}), expected a machine ('client').`);
+      process.exitCode = 1;
+      return;
+    }
+    console.log(`The API saw a machine: kind '${me.kind}', clientId '${me.clientId}', sub '${me.sub}', scopes ${scopes}.`);
+  } catch (err) {
+    console.error(`The demo job failed: ${(err as Error).message}`);
+    process.exitCode = 1;
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

@@ -1,61 +1,224 @@
 /**
- * `npm run demo`: the OpenID provider on :4000, the todo API on :4001, and
- * the BFF serving the SPA on :3000. Every port, lifetime and secret has an
- * environment variable (see the README); secrets default to random values
- * generated at each start.
+ * `npm run demo`: the OpenID provider on :4000 and the todo API on :4001 run
+ * in this process; the BFF serving the SPA on :3000 is the real
+ * `portcullis serve --config demo/portcullis.config.json`, as a child process
+ * that gets its secrets through its environment (nothing secret is written to
+ * disk).
+ *
+ * Environment (all optional):
+ *   DEMO_BFF_PORT (3000), DEMO_PROVIDER_PORT (4000), DEMO_API_PORT (4001),
+ *   DEMO_ACCESS_TOKEN_TTL (300 s), DEMO_REFRESH_TOKEN_TTL (86400 s),
+ *   DEMO_CLIENT_SECRET, DEMO_SESSION_KEY (random at each start by default),
+ *   DEMO_REDIS_URL (sessions in Redis: PORTCULLIS_REDIS_URL of every BFF),
+ *   DEMO_BFF_INSTANCES (1; 2 needs DEMO_REDIS_URL: a second BFF on
+ *   DEMO_BFF_PORT + 2 with the same public baseUrl, as if both stood behind
+ *   one load balancer), PORTCULLIS_LOG_LEVEL (info).
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { createConsoleLogger } from '@portcullis/bff';
-import { startDemoStack } from './stack.ts';
+import { startTodoApi, type TodoApi } from './api/create-api.ts';
+import { DEMO_JOB_CLIENT } from './job.ts';
+import { startDemoProvider, type DemoProvider } from './provider/create-provider.ts';
+
+const fail = (message: string, code = 2): never => {
+  console.error(`\n  The demo could not start: ${message}\n`);
+  process.exit(code);
+};
 
 const env = (name: string, fallback: number): number => {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) {
-    console.error(`${name} must be a whole number, got "${raw}"`);
-    process.exit(2);
-  }
+  if (!Number.isInteger(value) || value < 0) fail(`${name} must be a whole number, got "${raw}"`);
   return value;
 };
 
+const host = 'localhost';
+const bffPort = env('DEMO_BFF_PORT', 3000);
+const providerPort = env('DEMO_PROVIDER_PORT', 4000);
+const apiPort = env('DEMO_API_PORT', 4001);
+const accessTokenTtl = env('DEMO_ACCESS_TOKEN_TTL', 300);
+const refreshTokenTtl = env('DEMO_REFRESH_TOKEN_TTL', 86_400);
+const instances = env('DEMO_BFF_INSTANCES', 1);
+const redisUrl = process.env['DEMO_REDIS_URL'] || undefined;
+const clientSecret = process.env['DEMO_CLIENT_SECRET'] || randomBytes(24).toString('base64url');
+const sessionKey = process.env['DEMO_SESSION_KEY'] || randomBytes(32).toString('base64url');
+
+if (instances < 1 || instances > 4) fail(`DEMO_BFF_INSTANCES must be 1 to 4, got ${instances}`);
+if (instances > 1 && !redisUrl) {
+  fail(
+    `DEMO_BFF_INSTANCES=${instances} needs DEMO_REDIS_URL (e.g. DEMO_REDIS_URL=redis://localhost:6379): ` +
+      'with the in-memory store each BFF would know only its own sessions and logins started on one would fail on the other.',
+  );
+}
+if (bffPort === 0) fail('DEMO_BFF_PORT must be a fixed port: the provider registers the redirect URI before the BFF starts');
+
+const configFile = fileURLToPath(new URL('./portcullis.config.json', import.meta.url));
 const spaDir = fileURLToPath(new URL('./spa/dist', import.meta.url));
+if (!existsSync(spaDir)) fail('the SPA is not built (demo/spa/dist is missing): run `pnpm --filter @portcullis/demo build:spa`, or `npm run demo`, which builds it');
+// The `portcullis` command of @portcullis/bff (its bin), run with this Node.
+const portcullisBin = fileURLToPath(new URL('../bin/portcullis.mjs', import.meta.resolve('@portcullis/bff')));
 
-const stack = await startDemoStack({
-  bffPort: env('DEMO_BFF_PORT', 3000),
-  providerPort: env('DEMO_PROVIDER_PORT', 4000),
-  apiPort: env('DEMO_API_PORT', 4001),
-  accessTokenTtl: env('DEMO_ACCESS_TOKEN_TTL', 300),
-  refreshTokenTtl: env('DEMO_REFRESH_TOKEN_TTL', 86_400),
-  ...(process.env['DEMO_CLIENT_SECRET'] ? { clientSecret: process.env['DEMO_CLIENT_SECRET'] } : {}),
-  ...(process.env['DEMO_SESSION_KEY'] ? { sessionKeys: [process.env['DEMO_SESSION_KEY']] } : {}),
-  logger: createConsoleLogger((process.env['PORTCULLIS_LOG_LEVEL'] as 'info' | undefined) ?? 'info'),
-  ...(existsSync(spaDir) ? { spaDir } : {}),
-}).catch((err: unknown) => {
+const baseUrl = `http://${host}:${bffPort}`;
+const apiAudience = `http://${host}:${apiPort}`;
+const bffPorts = Array.from({ length: instances }, (_, i) => bffPort + 2 * i);
+
+let provider: DemoProvider | undefined;
+let api: TodoApi | undefined;
+const children = new Map<number, ChildProcess>();
+let stopping = false;
+process.on('SIGINT', () => void stopAll(0));
+process.on('SIGTERM', () => void stopAll(0));
+
+try {
+  provider = await startDemoProvider({
+    port: providerPort,
+    host,
+    apiAudience,
+    accessTokenTtl,
+    refreshTokenTtl,
+    clients: [
+      {
+        clientId: 'portcullis-demo-bff',
+        clientSecret,
+        clientName: 'Portcullis demo',
+        grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'],
+        redirectUris: [`${baseUrl}/bff/callback`],
+        postLogoutRedirectUris: [`${baseUrl}/`],
+        backchannelLogoutUri: `${baseUrl}/bff/backchannel-logout`,
+      },
+      DEMO_JOB_CLIENT, // `pnpm --filter @portcullis/demo job`: machine-to-machine calls
+    ],
+  });
+  api = await startTodoApi({ port: apiPort, host, issuer: provider.issuer, audience: apiAudience, requireScopes: true });
+} catch (err) {
   const message = err instanceof Error ? err.message : String(err);
-  console.error(`The demo could not start: ${message}${/EADDRINUSE/.test(message) ? ' (a port is taken: stop the other process or set DEMO_BFF_PORT / DEMO_PROVIDER_PORT / DEMO_API_PORT)' : ''}`);
-  process.exit(1);
-});
+  await stopAll(1, `${message}${/EADDRINUSE/.test(message) ? ' (a port is taken: stop the other process or set DEMO_PROVIDER_PORT / DEMO_API_PORT)' : ''}`);
+}
 
+for (const port of bffPorts) spawnBff(port);
+
+try {
+  await Promise.all(bffPorts.map((port) => waitReady(port, 30_000)));
+} catch (err) {
+  await stopAll(1, err instanceof Error ? err.message : String(err));
+}
+
+const others = bffPorts.slice(1).map((port) => `http://${host}:${port}`);
 console.log(`
   Portcullis demo is ready.
 
-    Open        ${stack.baseUrl}
+    Open        ${baseUrl}
     Users       alice / alice    bob / bob
-    Provider    ${stack.provider.issuer}
-    API         ${stack.api.url}
+    Provider    ${provider!.issuer}
+    API         ${api!.url}
+    BFF         portcullis serve --config demo/portcullis.config.json (${instances === 1 ? 'one instance' : `${instances} instances: ${[baseUrl, ...others].join(', ')}, same baseUrl`})
+    Sessions    ${redisUrl ? `Redis ${redactUrl(redisUrl)}` : 'in memory'}
 
   Ctrl-C stops everything.
 `);
 
-let stopping = false;
-const stop = async () => {
-  if (stopping) return;
+/** Starts one `portcullis serve` child on `port`; its log lines are printed compactly. */
+function spawnBff(port: number): void {
+  const childEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORTCULLIS_ISSUER: provider!.issuer,
+    PORTCULLIS_BASE_URL: baseUrl,
+    PORTCULLIS_PORT: String(port),
+    PORTCULLIS_APIS: JSON.stringify([{ path: '/api/todos', target: `${api!.url}/todos`, token: 'user' }]),
+    PORTCULLIS_CLIENT_SECRET: clientSecret,
+    PORTCULLIS_SESSION_KEYS: sessionKey,
+    PORTCULLIS_LOG_LEVEL: process.env['PORTCULLIS_LOG_LEVEL'] || 'info',
+  };
+  delete childEnv['PORTCULLIS_CONFIG'];
+  if (redisUrl) childEnv['PORTCULLIS_REDIS_URL'] = redisUrl;
+  // The IPC channel ties the child to this process: if this one dies, the child shuts down.
+  const child = spawn(process.execPath, [portcullisBin, 'serve', '--config', configFile], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  children.set(port, child);
+  const tag = instances > 1 ? `bff:${port}` : 'bff';
+  for (const stream of [child.stdout!, child.stderr!]) {
+    createInterface({ input: stream }).on('line', (line) => console.log(formatLine(tag, line)));
+  }
+  child.on('exit', (code, signal) => {
+    children.delete(port);
+    if (!stopping) void stopAll(1, `the BFF on port ${port} exited (${signal ?? `code ${code}`})`);
+  });
+}
+
+/** Polls the child's /readyz until it answers 200. */
+async function waitReady(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    if (!children.has(port)) throw new Error(`the BFF on port ${port} exited before it was ready`);
+    try {
+      const response = await fetch(`http://${host}:${port}/readyz`, { signal: AbortSignal.timeout(3000) });
+      if (response.status === 200) return;
+      last = `${response.status} ${await response.text()}`;
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`the BFF on port ${port} was not ready within ${timeoutMs / 1000} s (last /readyz: ${last})`);
+}
+
+/** Stops the children (gracefully, SIGKILL after 15 s), then the API and the provider; exits. */
+async function stopAll(code: number, reason?: string): Promise<never> {
+  if (stopping) return new Promise<never>(() => {});
   stopping = true;
-  console.log('\n  Stopping…');
-  await stack.stop();
-  process.exit(0);
-};
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+  if (reason) console.error(`\n  ${code ? 'The demo stops' : 'Stopping'}: ${reason}`);
+  else console.log('\n  Stopping…');
+  await Promise.all(
+    [...children.values()].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+          child.once('exit', () => {
+            clearTimeout(killer);
+            resolve();
+          });
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+  await api?.stop().catch(() => {});
+  await provider?.stop().catch(() => {});
+  process.exit(code);
+}
+
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.href;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+/** A pino JSON line as `12:00:01 bff info request GET /bff/user 200 3.1ms`, anything else as is. */
+function formatLine(tag: string, line: string): string {
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return `  ${tag}  ${line}`;
+  }
+  if (typeof entry !== 'object' || entry === null) return `  ${tag}  ${line}`;
+  const { time, level, msg, pid: _pid, hostname: _hostname, name: _name, reqId: _reqId, ...fields } = entry;
+  const clock = typeof time === 'string' ? time.slice(11, 19) : '';
+  let details: string;
+  if (msg === 'request') {
+    details = `${String(fields['method'])} ${String(fields['path'])} ${String(fields['status'])} ${String(fields['durationMs'])}ms`;
+  } else {
+    details = Object.entries(fields)
+      .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+      .join(' ');
+  }
+  return `  ${clock} ${tag} ${String(level).padEnd(5)} ${String(msg)}${details ? ` ${details}` : ''}`;
+}

@@ -5,6 +5,7 @@
  */
 import http, { type ClientRequest, type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import type { Socket } from 'node:net';
 import type Koa from 'koa';
 import httpProxy from 'http-proxy';
 import type { Bff } from '../context.ts';
@@ -30,6 +31,13 @@ export class ProxyEngine {
     // The BFF owns the cookies of its origin: an upstream API does not set any.
     this.proxy.on('proxyRes', (proxyRes) => {
       delete proxyRes.headers['set-cookie'];
+    });
+    // A WebSocket whose browser side closes must not leave its upstream connection open.
+    this.proxy.on('proxyReqWs', (proxyReq, _req, socket) => {
+      proxyReq.on('upgrade', (_res, upstream: Socket) => {
+        socket.once('close', () => upstream.destroy());
+        upstream.once('close', () => socket.destroy());
+      });
     });
     // Keep a handle on each upstream request, so an oversized body can abort it.
     this.proxy.on('proxyReq', (proxyReq, req) => {

@@ -15,7 +15,6 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { createBff } from '../bff.ts';
 import { silentLogger } from '../logger.ts';
 import { BffOptionsError, type BffOptions, type SessionOptions } from '../options.ts';
 import type { SessionStore } from '../session/store.ts';
@@ -502,10 +501,11 @@ function sourceNote(sources: Record<string, string>, option: string): string {
  * Runs `createBff`'s validation on the config's BFF options (no network).
  * @throws ConfigError naming the option and where its value came from
  */
-export function validateBffOptions(config: ServerConfig): void {
+export async function validateBffOptions(config: ServerConfig): Promise<void> {
+  const { createBff } = await import('../bff.ts'); // loaded when needed: `--help` stays fast
   try {
     const bff = createBff({ ...config.bff, logger: silentLogger });
-    void bff.close();
+    await bff.close();
   } catch (err) {
     throw toConfigError(err, config);
   }

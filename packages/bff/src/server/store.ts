@@ -3,8 +3,7 @@
  *
  * - memory: `createBff`'s own bounded in-memory store (one instance only).
  * - redis: `RedisSessionStore` from this package, loaded lazily so that
- *   ioredis is only touched when configured; its reachability is checked with
- *   a PING on a separate small connection that never queues commands.
+ *   ioredis is only touched when configured; its reachability is its `ping()`.
  * - custom: a store instance from a JS/TS config file.
  */
 import type { SessionStore } from '../session/store.ts';
@@ -24,7 +23,7 @@ export interface ServerStore {
 }
 
 interface RedisStoreModule {
-  RedisSessionStore?: new (options: { url: string }) => SessionStore & { close?(): Promise<void> | void; quit?(): Promise<unknown>; ping?(): Promise<unknown> };
+  RedisSessionStore?: new (options: { url: string }) => SessionStore & { close?(): Promise<void> | void; ping?(): Promise<unknown> };
 }
 
 /** A Redis URL without its password, for messages and logs. */
@@ -60,17 +59,6 @@ export async function openStore(config: StoreConfig): Promise<ServerStore> {
     throw new ConfigError('session.store', 'option "session.store" is { "type": "redis" }, but this version of @portcullis/bff has no RedisSessionStore: use { "type": "memory" } (one instance) or upgrade');
   }
   const store = new RedisSessionStore({ url: config.url });
-  const { Redis } = await import('ioredis');
-  // A separate connection for PING: fails fast instead of queueing while Redis is down.
-  const pinger = new Redis(config.url, {
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    connectTimeout: 2000,
-    retryStrategy: () => 1000,
-  });
-  pinger.on('error', () => {}); // reported through /readyz, not as an unhandled 'error' event
-  let connecting: Promise<void> | undefined;
   return {
     store,
     description: `redis ${target}`,
@@ -78,19 +66,25 @@ export async function openStore(config: StoreConfig): Promise<ServerStore> {
       name: 'store',
       target,
       async run(signal) {
-        if (pinger.status === 'wait' || pinger.status === 'end') connecting ??= pinger.connect().finally(() => (connecting = undefined));
-        if (connecting) await abortable(connecting, signal);
-        const answer = await abortable(pinger.ping(), signal).catch((err: unknown) => {
-          throw new Error(`redis ${target} unreachable: ${err instanceof Error ? err.message : String(err)}`);
-        });
-        if (answer !== 'PONG') throw new Error(`redis ${target} answered ${String(answer)} to PING`);
+        if (typeof store.ping !== 'function') return; // nothing to ask
+        try {
+          await abortable(store.ping(), signal);
+        } catch (err) {
+          throw new Error(`redis ${target} unreachable: ${reason(err)}`);
+        }
       },
     },
     async close() {
-      pinger.disconnect();
       await store.close?.();
     },
   };
+}
+
+/** The innermost message of an error chain (the store wraps Redis errors). */
+function reason(err: unknown): string {
+  let current = err;
+  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
+  return current instanceof Error ? current.message : String(current);
 }
 
 function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {

@@ -39,7 +39,7 @@ describe('loadConfig', () => {
     const config = await loadConfig({ file, env: {}, cwd: dir });
     expect(config).toMatchObject({ port: 3000, host: undefined, trustProxy: false, shutdownTimeout: 10_000, readyTimeout: 2000, logLevel: 'info', store: { type: 'memory' }, static: undefined, file });
     expect(config.bff).toEqual({ ...base, clientSecret: 's', session: { keys: [KEY_A] } });
-    expect(() => validateBffOptions(config)).not.toThrow();
+    await expect(validateBffOptions(config)).resolves.toBeUndefined();
   });
 
   it('lets environment variables override the file, and flags override both', async () => {
@@ -78,7 +78,7 @@ describe('loadConfig', () => {
     });
     expect(config.file).toBeUndefined();
     expect(config.bff).toEqual({ ...base, clientSecret: 's', session: { keys: [KEY_A] } });
-    expect(() => validateBffOptions(config)).not.toThrow();
+    await expect(validateBffOptions(config)).resolves.toBeUndefined();
   });
 
   it('reads PORTCULLIS_CONFIG when no file is given', async () => {
@@ -174,18 +174,13 @@ describe('loadConfig', () => {
 
     it("createBff's validation, with the source of the value", async () => {
       const config = await loadConfig({ file: write('c.json', { ...base, clientSecret: 's' }), cwd: dir, env: { PORTCULLIS_SESSION_KEYS: 'too-short' } });
-      let err: unknown;
-      try {
-        validateBffOptions(config);
-      } catch (e) {
-        err = e;
-      }
+      const err = await validateBffOptions(config).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ConfigError);
       expect((err as ConfigError).option).toBe('session.keys[0]');
       expect((err as ConfigError).message).toMatch(/option "session.keys\[0\]" must be at least 32 characters.*\(from PORTCULLIS_SESSION_KEYS\)$/);
 
       const typo = await loadConfig({ file: write('t.json', { ...base, clientSecret: 's', session: { keys: [KEY_A] }, issuerr: 'x' }), cwd: dir, env: {} });
-      expect(() => validateBffOptions(typo)).toThrow(/unknown keys "issuerr"/);
+      await expect(validateBffOptions(typo)).rejects.toThrow(/unknown keys "issuerr"/);
     });
   });
 

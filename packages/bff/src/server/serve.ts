@@ -1,0 +1,156 @@
+/**
+ * `startServer(config)`: the ready-to-deploy BFF server. One Koa app:
+ *
+ *   request id → access log → /healthz, /readyz → createBff → static files
+ *
+ * The CLI's `serve` is a thin wrapper around it (plus signal handling).
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import Koa from 'koa';
+import type { Logger } from 'pino';
+import { createBff, type BffMiddleware } from '../bff.ts';
+import { summarize } from '../middleware/error-handler.ts';
+import type { ServerConfig } from './config.ts';
+import { toConfigError } from './config.ts';
+import { healthEndpoints, providerCheck, Readiness } from './health.ts';
+import { createServerLogger } from './logger.ts';
+import { accessLog, requestId } from './request-log.ts';
+import { closeGracefully, InflightTracker } from './shutdown.ts';
+import { serveStatic } from './static-files.ts';
+import { openStore } from './store.ts';
+
+/** Options of {@link startServer} beyond the config. */
+export interface StartServerOptions {
+  /** Logger. Default: pino on stdout at `config.logLevel`, with redaction. */
+  logger?: Logger;
+}
+
+/** A running server. */
+export interface RunningServer {
+  /** Where it listens, e.g. `http://localhost:3000`. */
+  url: string;
+  port: number;
+  server: Server;
+  bff: BffMiddleware;
+  readiness: Readiness;
+  logger: Logger;
+  /**
+   * Graceful stop: `/readyz` turns 503, no new connections, in-flight requests get
+   * `config.shutdownTimeout` ms, then the BFF and the store are closed.
+   * Resolves `true` when every request finished in time. Safe to call twice.
+   */
+  close(): Promise<boolean>;
+}
+
+/** Builds the app and listens. Throws a ConfigError for a wrong option. */
+export async function startServer(config: ServerConfig, options: StartServerOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createServerLogger({ level: config.logLevel });
+  for (const warning of config.warnings) logger.warn({}, warning);
+
+  const store = await openStore(config.store);
+  let bff: BffMiddleware;
+  try {
+    bff = createBff({ ...config.bff, session: { ...config.bff.session, ...(store.store ? { store: store.store } : {}) }, logger });
+  } catch (err) {
+    await store.close();
+    throw toConfigError(err, config);
+  }
+  const resolved = bff.bff.options;
+
+  const readiness = new Readiness([providerCheck(resolved.issuer), store.check], { timeoutMs: config.readyTimeout });
+
+  const app = new Koa();
+  app.proxy = config.trustProxy;
+  app.silent = true;
+  app.on('error', (err: unknown) => {
+    if ((err as { expose?: boolean }).expose) return; // client errors (4xx) are in the access log
+    logger.error({ err: summarize(err) }, 'unhandled error');
+  });
+  app.use(requestId());
+  app.use(accessLog(logger));
+  app.use(healthEndpoints(readiness));
+  app.use(bff);
+  if (config.static) {
+    app.use(
+      serveStatic({
+        root: config.static.dir,
+        spaFallback: config.static.fallback,
+        exclude: [resolved.path, ...resolved.apis.map((api) => api.path), '/healthz', '/readyz'],
+        ...(config.static.contentSecurityPolicy ? { contentSecurityPolicy: config.static.contentSecurityPolicy } : {}),
+        ...(config.static.immutable ? { immutable: config.static.immutable } : {}),
+      }),
+    );
+  }
+
+  const server = createServer(app.callback());
+  const tracker = new InflightTracker(server);
+  // WebSocket routes (`ws: true`): the BFF's upgrade handler; anything else is a 404.
+  // Upgraded sockets are no longer the HTTP server's: track them to end them at shutdown.
+  const upgraded = new Set<Duplex>();
+  let stopping = false;
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (stopping) return refuseUpgrade(socket, '503 Service Unavailable');
+    upgraded.add(socket);
+    socket.once('close', () => upgraded.delete(socket));
+    if (!bff.upgrade(req, socket, head)) refuseUpgrade(socket, '404 Not Found');
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await bff.close();
+    await store.close();
+    const code = (err as { code?: string }).code;
+    if (code === 'EADDRINUSE') throw new Error(`port ${config.port} is already in use${config.host ? ` on ${config.host}` : ''}: stop the other process or set "port" (PORTCULLIS_PORT)`);
+    throw err;
+  }
+  const { port } = server.address() as AddressInfo;
+  const host = !config.host || config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+  logger.info(
+    {
+      url,
+      baseUrl: resolved.origin,
+      issuer: resolved.issuer,
+      store: store.description,
+      static: config.static?.dir ?? null,
+      apis: resolved.apis.map((api) => `${api.path} -> ${api.target}`),
+      trustProxy: config.trustProxy,
+    },
+    'listening',
+  );
+
+  let closing: Promise<boolean> | undefined;
+  return {
+    url,
+    port,
+    server,
+    bff,
+    readiness,
+    logger,
+    close() {
+      closing ??= (async () => {
+        readiness.markStopping();
+        stopping = true;
+        const clean = await closeGracefully(server, tracker, config.shutdownTimeout, logger, upgraded);
+        await bff.close();
+        await store.close();
+        logger.info({ clean }, 'stopped');
+        return clean;
+      })();
+      return closing;
+    },
+  };
+}
+
+function refuseUpgrade(socket: Duplex, status: string): void {
+  socket.on('error', () => socket.destroy());
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}

@@ -1,0 +1,69 @@
+/**
+ * The demo command (`npm run demo` → demo/start.ts): provider and API
+ * in-process, the BFF as a `portcullis serve` child process. It prints the
+ * URL once the child is ready, a login works through it, and SIGINT stops
+ * everything, the child included.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { BffClient } from '../helpers/bff-client.ts';
+import { freePort } from './server-harness.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const built = existsSync(fileURLToPath(new URL('../../demo/spa/dist/index.html', import.meta.url)));
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('npm run demo', () => {
+  it.skipIf(!built)('runs the BFF through portcullis serve, and Ctrl-C stops everything', async () => {
+    const [bff, provider, api] = [await freePort(), await freePort(), await freePort()];
+    const child = spawn(process.execPath, ['--import', 'tsx', 'demo/start.ts'], {
+      cwd: root,
+      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], DEMO_BFF_PORT: String(bff), DEMO_PROVIDER_PORT: String(provider), DEMO_API_PORT: String(api) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!output.includes('Portcullis demo is ready')) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the demo did not start:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const baseUrl = `http://localhost:${bff}`;
+      expect(output).toContain(`Open        ${baseUrl}`);
+      expect(output).toContain('portcullis serve --config demo/portcullis.config.json');
+
+      const tab = new BffClient(baseUrl);
+      await tab.login('alice');
+      expect((await tab.user()).status).toBe(200);
+      expect((await tab.fetch('/api/todos')).status).toBe(200);
+      expect((await fetch(`${baseUrl}/`)).headers.get('content-security-policy')).toContain("default-src 'self'");
+
+      // The BFF is a child process of the demo, listening on the BFF port.
+      const listener = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(child.pid)]).toString();
+      const bffLine = listener.split('\n').find((line) => line.includes('portcullis.mjs serve'));
+      expect(bffLine).toBeTruthy();
+      const bffPid = Number(bffLine!.trim().split(/\s+/)[0]);
+
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      expect(alive(bffPid)).toBe(false);
+      expect(output).toMatch(/shutting down/);
+      await expect(fetch(`${baseUrl}/healthz`)).rejects.toThrow();
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+});

@@ -70,7 +70,7 @@ describe('portcullis CLI', () => {
 describe('server README', () => {
   it('documents every environment variable', async () => {
     const { readFileSync } = await import('node:fs');
-    const readme = readFileSync(new URL('../../src/server/README.md', import.meta.url), 'utf8');
+    const readme = readFileSync(new URL('../../DEPLOY.md', import.meta.url), 'utf8');
     for (const variable of [...ENV_VARIABLES, ...OTHER_ENV_VARIABLES]) expect(readme).toContain(`\`${variable.name}\``);
   });
 });

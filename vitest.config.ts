@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 // cross-package suites get longer timeouts: they start real servers.
 export default defineConfig({
   test: {
+    // CI also writes a JSON report: .ci/run prints its "N passed, N failed" line.
+    reporters: process.env['CI'] ? ['default', ['json', { outputFile: '.artifacts/vitest.json' }]] : ['default'],
     projects: [
       {
         test: {

@@ -21,6 +21,13 @@ export class BffClient {
     this.jar = jar ?? new CookieJar({ shareAcrossPorts: true });
   }
 
+  /** A new tab on `baseUrl`, already logged in as `user` (password = user name, as in the demo). */
+  static async signedIn(baseUrl: string, user = 'alice'): Promise<BffClient> {
+    const tab = new BffClient(baseUrl);
+    await tab.login(user);
+    return tab;
+  }
+
   /** Fetch on the BFF origin with this tab's cookies; `csrf` adds `X-CSRF: 1` (default true). */
   async fetch(path: string, init: RequestInit & { csrf?: boolean } = {}): Promise<Response> {
     const { csrf = true, ...rest } = init;

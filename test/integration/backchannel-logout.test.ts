@@ -25,11 +25,7 @@ const post = (body: string, type = 'application/x-www-form-urlencoded') =>
 const send = (token: string) => post(new URLSearchParams({ logout_token: token }).toString());
 const jti = () => crypto.randomUUID();
 
-async function signedIn(user: string): Promise<BffClient> {
-  const tab = new BffClient(stack.baseUrl);
-  await tab.login(user);
-  return tab;
-}
+const signedIn = (user = 'alice') => BffClient.signedIn(stack.baseUrl, user);
 
 describe('back-channel logout from the real provider', () => {
   it("ending alice's session at the provider's own end-session page ends it at the BFF", async () => {

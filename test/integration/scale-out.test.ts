@@ -25,11 +25,7 @@ beforeEach(() => {
   stack.provider.resetCounts();
 });
 
-async function signedIn(user = 'alice'): Promise<BffClient> {
-  const tab = new BffClient(stack.baseUrl);
-  await tab.login(user);
-  return tab;
-}
+const signedIn = (user = 'alice') => BffClient.signedIn(stack.baseUrl, user);
 
 describe('two instances, one Redis', () => {
   it('a session made through the balancer is served by each instance directly', async () => {

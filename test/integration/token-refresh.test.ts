@@ -20,11 +20,7 @@ beforeEach(() => {
   stack.provider.resetCounts();
 });
 
-async function signedIn(user = 'alice'): Promise<BffClient> {
-  const tab = new BffClient(stack.baseUrl);
-  await tab.login(user);
-  return tab;
-}
+const signedIn = (user = 'alice') => BffClient.signedIn(stack.baseUrl, user);
 
 describe('refresh before proxying', () => {
   it('refreshes an expiring access token, keeps the rotated refresh token, and calls the API with the new one', async () => {

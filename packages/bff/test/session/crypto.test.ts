@@ -1,5 +1,6 @@
 /** Token encryption at rest: JWE dir + A256GCM, rotating keys. */
-import { decodeProtectedHeader } from 'jose';
+import { hkdfSync } from 'node:crypto';
+import { CompactEncrypt, compactDecrypt, decodeProtectedHeader } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { TokenCipher } from '../../src/session/crypto.ts';
 
@@ -62,5 +63,16 @@ describe('TokenCipher', () => {
     const header = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString()) as Record<string, unknown>;
     const otherAlg = Buffer.from(JSON.stringify({ ...header, enc: 'A128GCM' })).toString('base64url');
     await expect(cipher.decrypt([otherAlg, ...parts.slice(1)].join('.'))).rejects.toThrow();
+  });
+
+  it('speaks standard JWE: jose opens what it writes, and it opens what jose writes', async () => {
+    const secret = new Uint8Array(hkdfSync('sha256', NEW, 'portcullis', 'session token encryption (A256GCM)', 32));
+    const cipher = new TokenCipher([NEW]);
+    const ours = await cipher.encrypt(tokens);
+    const { plaintext } = await compactDecrypt(ours, secret);
+    expect(JSON.parse(new TextDecoder().decode(plaintext))).toEqual(tokens);
+    const kid = decodeProtectedHeader(ours).kid!;
+    const theirs = await new CompactEncrypt(new TextEncoder().encode(JSON.stringify(tokens))).setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid }).encrypt(secret);
+    expect(await cipher.decrypt(theirs)).toEqual(tokens);
   });
 });

@@ -1,0 +1,90 @@
+/**
+ * Targets (3) and (4): the BFF proxy. A Koa app with `createBff` only, one
+ * allowlisted route `/api/bench` -> `${BENCH_UPSTREAM}/data` with the
+ * user's token, against the real demo OpenID provider (same client
+ * registration as the demo stack, access tokens valid for an hour so that no
+ * refresh happens during a run). The parent signs in through it with
+ * BffClient and load-tests with the session cookie.
+ *
+ * Environment:
+ *   BENCH_UPSTREAM     the upstream origin (required)
+ *   BENCH_STORE        `memory` (default) or `redis`
+ *   BENCH_REDIS_URL    with `redis`
+ *   BENCH_BFF_MODULE   path of another build of @portcullis/bff's index.ts (A/B a change); default the workspace package
+ */
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import Koa from 'koa';
+import type * as BffModule from '@portcullis/bff';
+import { startDemoProvider } from '@portcullis/demo/provider';
+import { failTarget, serveTarget } from '../lib/child.ts';
+
+async function main(): Promise<void> {
+  const upstream = process.env['BENCH_UPSTREAM'];
+  if (!upstream) throw new Error('BENCH_UPSTREAM is not set');
+  const storeKind = process.env['BENCH_STORE'] ?? 'memory';
+  const modulePath = process.env['BENCH_BFF_MODULE'];
+  const bffModule = (modulePath ? await import(pathToFileURL(resolve(modulePath)).href) : await import('@portcullis/bff')) as typeof BffModule;
+
+  // Listen first: the redirect URI (and so the provider's client) needs the port.
+  let handler: http.RequestListener = (_req, res) => res.writeHead(503).end();
+  const server = http.createServer((req, res) => handler(req, res));
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const client = { id: 'portcullis-bench-bff', secret: randomBytes(24).toString('base64url') };
+  const provider = await startDemoProvider({
+    host: '127.0.0.1',
+    apiAudience: upstream,
+    accessTokenTtl: 3600,
+    clients: [
+      {
+        clientId: client.id,
+        clientSecret: client.secret,
+        clientName: 'Portcullis bench',
+        grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'],
+        redirectUris: [`${baseUrl}/bff/callback`],
+        postLogoutRedirectUris: [`${baseUrl}/`],
+      },
+    ],
+  });
+
+  let store: BffModule.SessionStore | undefined;
+  if (storeKind === 'redis') {
+    const url = process.env['BENCH_REDIS_URL'];
+    if (!url) throw new Error('BENCH_STORE=redis needs BENCH_REDIS_URL');
+    store = new bffModule.RedisSessionStore({ url });
+  } else if (storeKind !== 'memory') {
+    throw new Error(`BENCH_STORE must be memory or redis, not ${storeKind}`);
+  }
+
+  const bff = bffModule.createBff({
+    issuer: provider.issuer,
+    clientId: client.id,
+    clientSecret: client.secret,
+    baseUrl,
+    session: { keys: [randomBytes(32).toString('base64url')], ...(store ? { store } : {}) },
+    apis: [{ path: '/api/bench', target: `${upstream}/data`, token: 'user' }],
+    logger: bffModule.silentLogger,
+  });
+  const app = new Koa();
+  app.use(bff);
+  handler = app.callback();
+
+  serveTarget(
+    baseUrl,
+    async () => {
+      server.close();
+      server.closeAllConnections();
+      await bff.close();
+      await (store as { close?: () => Promise<void> } | undefined)?.close?.();
+      await provider.stop();
+    },
+    { store: storeKind, issuer: provider.issuer, module: modulePath ?? '@portcullis/bff' },
+  );
+}
+
+main().catch(failTarget);

@@ -52,7 +52,6 @@ const ENDPOINT_METHODS: Record<string, string[]> = {
   '/user': ['GET', 'HEAD'],
   '/logout': ['GET', 'HEAD'],
   '/backchannel-logout': ['POST'],
-  '/diagnostics': ['GET', 'HEAD'],
 };
 
 /**
@@ -89,7 +88,8 @@ export function createBff(input: BffOptions): BffMiddleware {
   endpoints.get('/logout', logoutEndpoint(bff));
   endpoints.post('/backchannel-logout', backchannelLogoutEndpoint(bff));
   if (options.diagnostics) endpoints.get('/diagnostics', requireCsrfHeader(options.origin), diagnosticsEndpoint(bff));
-  const bffStack = compose([securityHeaders(), handleErrors, session, commitAfter, endpoints.routes() as Koa.Middleware, unknownEndpoint(options.path)]);
+  const endpointMethods = options.diagnostics ? { ...ENDPOINT_METHODS, '/diagnostics': ['GET', 'HEAD'] } : ENDPOINT_METHODS;
+  const bffStack = compose([securityHeaders(), handleErrors, session, commitAfter, endpoints.routes() as Koa.Middleware, unknownEndpoint(options.path, endpointMethods)]);
 
   const apiStacks = options.apis.map((route) => ({ route, stack: compose([handleErrors, session, apiProxy(bff, engine, route)]) }));
 
@@ -118,10 +118,10 @@ async function commitAfter(ctx: Koa.Context, next: Koa.Next): Promise<void> {
 }
 
 /** 404 for unknown paths under the BFF prefix, 405 for known ones with another method. */
-function unknownEndpoint(prefix: string): Koa.Middleware {
+function unknownEndpoint(prefix: string, methods: Record<string, string[]>): Koa.Middleware {
   // Reached only when no endpoint handled the request.
   return async function notFound(ctx) {
-    const allowed = ENDPOINT_METHODS[ctx.path.slice(prefix.length)];
+    const allowed = methods[ctx.path.slice(prefix.length)];
     throw allowed ? new MethodNotAllowed(allowed) : new NotFound('No BFF endpoint at this path.');
   };
 }

@@ -97,6 +97,13 @@ export class MethodNotAllowed extends BffError {
   }
 }
 
+/** 411 `length_required`: a streamed (chunked) body on a method that cannot carry one safely upstream. */
+export class LengthRequired extends BffError {
+  constructor(description = 'This request needs a Content-Length: chunked bodies are refused for GET, HEAD, DELETE, OPTIONS and TRACE.', options?: ErrorOptions) {
+    super(411, 'length_required', description, options);
+  }
+}
+
 /** 413 `payload_too_large`: the request body exceeds the route's limit. */
 export class PayloadTooLarge extends BffError {
   constructor(limit: number, options?: ErrorOptions) {

@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import type Koa from 'koa';
 import httpProxy from 'http-proxy';
 import type { Bff } from '../context.ts';
-import { BadGateway, CsrfRequired, GatewayTimeout, PayloadTooLarge, Unauthenticated } from '../errors.ts';
+import { BadGateway, CsrfRequired, GatewayTimeout, LengthRequired, PayloadTooLarge, Unauthenticated } from '../errors.ts';
 import { isSameOriginRequest } from '../middleware/csrf-header.ts';
 import type { ResolvedOptions } from '../options.ts';
 import { authOf, commitSession } from '../session/session-middleware.ts';
@@ -20,6 +20,12 @@ import { pathBelow } from './upstream-path.ts';
 type Route = ResolvedOptions['apis'][number];
 
 const UPSTREAM = Symbol('portcullis.upstreamRequest');
+const OVERFLOW = Symbol('portcullis.bodyOverflow');
+const CLIENT_CONNECTION = Symbol('portcullis.clientConnection');
+type Tagged = IncomingMessage & { [UPSTREAM]?: ClientRequest; [OVERFLOW]?: boolean; [CLIENT_CONNECTION]?: string };
+
+/** Methods whose requests Node sends without chunked framing: a chunked body there would be unframed upstream. */
+const UNFRAMED_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT']);
 
 /** Shared by all routes of one BFF: one proxy, one keep-alive agent per protocol. */
 export class ProxyEngine {
@@ -29,8 +35,11 @@ export class ProxyEngine {
 
   constructor() {
     // The BFF owns the cookies of its origin: an upstream API does not set any.
-    this.proxy.on('proxyRes', (proxyRes) => {
+    this.proxy.on('proxyRes', (proxyRes, req) => {
       delete proxyRes.headers['set-cookie'];
+      // Hop-by-hop: the upstream's connection is not the browser's. Honour what the browser asked.
+      for (const name of ['connection', 'keep-alive', 'proxy-connection']) delete proxyRes.headers[name];
+      proxyRes.headers['connection'] = (req as Tagged)[CLIENT_CONNECTION] === 'close' ? 'close' : 'keep-alive';
     });
     // A WebSocket whose browser side closes must not leave its upstream connection open.
     this.proxy.on('proxyReqWs', (proxyReq, _req, socket) => {
@@ -40,8 +49,11 @@ export class ProxyEngine {
       });
     });
     // Keep a handle on each upstream request, so an oversized body can abort it.
+    // (http-proxy emits proxyReq once the upstream socket is assigned: the body may have overflowed already.)
     this.proxy.on('proxyReq', (proxyReq, req) => {
-      (req as IncomingMessage & { [UPSTREAM]?: ClientRequest })[UPSTREAM] = proxyReq;
+      const tagged = req as Tagged;
+      tagged[UPSTREAM] = proxyReq;
+      if (tagged[OVERFLOW]) proxyReq.destroy();
     });
   }
 
@@ -68,8 +80,15 @@ export function apiProxy(bff: Bff, engine: ProxyEngine, route: Route): Koa.Middl
     await commitSession(ctx);
 
     checkDeclaredLength(ctx.req, route.maxBodySize);
-    const chunked = ctx.req.headers['content-length'] === undefined && ctx.req.headers['transfer-encoding'] !== undefined;
+    const chunked = ctx.req.headers['transfer-encoding'] !== undefined;
+    // Request smuggling: Node's client sends GET/DELETE/OPTIONS bodies without chunked framing, so the
+    // upstream would read such a body as the next request on a shared keep-alive connection.
+    if (chunked && UNFRAMED_METHODS.has(ctx.method)) throw new LengthRequired();
+    const tagged = ctx.req as Tagged;
+    tagged[CLIENT_CONNECTION] = String(ctx.req.headers['connection'] ?? '').toLowerCase();
     rewriteHeaders(ctx.req.headers, { accessToken, clientIp: ctx.ip, publicUrl, trustProxy: ctx.app.proxy });
+    // Re-frame a streamed body explicitly (Transfer-Encoding is hop-by-hop and was removed above).
+    if (chunked) ctx.req.headers['transfer-encoding'] = 'chunked';
     ctx.req.url = `${rest || ''}${ctx.search}`;
     ctx.respond = false;
     const started = Date.now();
@@ -77,7 +96,8 @@ export function apiProxy(bff: Bff, engine: ProxyEngine, route: Route): Koa.Middl
     const buffer = chunked
       ? limitedBody(ctx.req, route.maxBodySize, () => {
           overflow = true;
-          (ctx.req as IncomingMessage & { [UPSTREAM]?: ClientRequest })[UPSTREAM]?.destroy();
+          tagged[OVERFLOW] = true;
+          tagged[UPSTREAM]?.destroy();
         })
       : undefined;
     await new Promise<void>((resolve) => {

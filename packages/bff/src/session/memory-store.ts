@@ -6,7 +6,7 @@ import type { SessionIndex, SessionRecord, SessionStore } from './store.ts';
 
 /** Options of {@link MemorySessionStore}. */
 export interface MemorySessionStoreOptions {
-  /** Most records kept; the least recently used goes first. Default 10 000. */
+  /** Most records kept; the least recently used goes first, records without an index (login states) before sessions. Default 10 000. */
   maxEntries?: number;
   /** How often expired records are swept, in milliseconds. Default 60 000. */
   sweepInterval?: number;
@@ -23,6 +23,8 @@ export class MemorySessionStore implements SessionStore {
   readonly #entries = new Map<string, Entry>();
   readonly #bySub = new Map<string, Set<string>>();
   readonly #bySid = new Map<string, Set<string>>();
+  /** Ids of records without an index (login states, replay markers), least recently used first. */
+  readonly #unindexed = new Set<string>();
   readonly #maxEntries: number;
   readonly #timer: NodeJS.Timeout;
 
@@ -47,6 +49,7 @@ export class MemorySessionStore implements SessionStore {
     // Re-insert to keep Map order = least recently used first.
     this.#entries.delete(id);
     this.#entries.set(id, entry);
+    if (this.#unindexed.delete(id)) this.#unindexed.add(id);
     // Records are stored as JSON so callers never share mutable state with the store.
     return JSON.parse(entry.json) as SessionRecord;
   }
@@ -56,8 +59,11 @@ export class MemorySessionStore implements SessionStore {
     this.#entries.set(id, { json: JSON.stringify(record), expiresAt: Date.now() + ttlMs, index });
     if (index?.sub) addTo(this.#bySub, index.sub, id);
     if (index?.sid) addTo(this.#bySid, index.sid, id);
+    if (!index?.sub && !index?.sid) this.#unindexed.add(id);
+    // Full: evict records without an index first, so that a flood of anonymous login
+    // starts cannot push signed-in users out.
     while (this.#entries.size > this.#maxEntries) {
-      const oldest = this.#entries.keys().next().value as string;
+      const oldest = (this.#unindexed.values().next().value ?? this.#entries.keys().next().value) as string;
       this.#remove(oldest);
     }
   }
@@ -98,6 +104,7 @@ export class MemorySessionStore implements SessionStore {
     const entry = this.#entries.get(id);
     if (!entry) return;
     this.#entries.delete(id);
+    this.#unindexed.delete(id);
     if (entry.index?.sub) removeFrom(this.#bySub, entry.index.sub, id);
     if (entry.index?.sid) removeFrom(this.#bySid, entry.index.sid, id);
   }

@@ -25,6 +25,9 @@ describe('pathBelow', () => {
   });
 
   it.each([
+    '/api/todos/..;/admin',
+    '/api/todos/.;x/admin',
+    '/api/todos/..;jsessionid=1',
     '/api/todos/..',
     '/api/todos/../admin',
     '/api/todos/42/../../admin',

@@ -102,6 +102,16 @@ describe('MemorySessionStore: LRU bound', () => {
     expect(store.size).toBe(2);
   });
 
+  it('evicts records without an index (login states) before signed-in sessions', async () => {
+    store = new MemorySessionStore({ maxEntries: 3 });
+    await store.set('session', {}, 60_000, { sub: 'alice', sid: 'p' });
+    for (let i = 0; i < 10; i++) await store.set(`state:${i}`, {}, 60_000);
+    expect(store.size).toBe(3);
+    expect(await store.findIds({ sub: 'alice' })).toEqual(['session']);
+    expect(await store.get('state:9')).toBeDefined();
+    expect(await store.get('state:0')).toBeUndefined();
+  });
+
   it('stays bounded under many writes', async () => {
     store = new MemorySessionStore({ maxEntries: 100 });
     for (let i = 0; i < 1000; i++) await store.set(`id${i}`, { i }, 60_000, { sub: `user${i % 7}` });

@@ -7,6 +7,7 @@
  * interceptor to inject forged ID tokens, and a login stopped just before
  * its callback with its state and nonce.
  */
+import type { ApiRoute } from '@portcullis/bff';
 import { createHash } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
@@ -434,4 +435,38 @@ export async function discovery(issuer: string): Promise<Record<string, string>>
 export function setCookiesNamed(response: Response | { headers: IncomingHttpHeaders }, name: string): string[] {
   const all = response instanceof Response ? response.headers.getSetCookie() : ([] as string[]).concat(response.headers['set-cookie'] ?? []);
   return all.filter((c) => c.startsWith(`${name}=`));
+}
+
+/** An arena whose BFF proxies `/api/todos` to the todo API and `/api/echo` (plus `extra` routes) to a recording upstream. */
+export interface EchoArena {
+  arena: Arena;
+  echo: Upstream;
+  /** The signed-in sentinel's Cookie header. */
+  cookie: string;
+  /** Forgets what the todo API and the echo upstream recorded. */
+  reset(): void;
+  stop(): Promise<void>;
+}
+
+/** Starts an {@link EchoArena}; `extra` adds routes to the recording upstream (`path`, upstream path, options). */
+export async function startEchoArena(extra: (echoUrl: string) => ApiRoute[] = () => []): Promise<EchoArena> {
+  const echo = await startUpstream();
+  const arena = await startArena({
+    bff: ({ api }) => ({
+      apis: [{ path: '/api/todos', target: `${api.url}/todos`, token: 'user' }, { path: '/api/echo', target: `${echo.url}/echo`, token: 'user' }, ...extra(echo.url)],
+    }),
+  });
+  return {
+    arena,
+    echo,
+    cookie: arena.sentinel.jar.cookieHeader(arena.baseUrl)!,
+    reset() {
+      arena.stack.api.requests.length = 0;
+      echo.reset();
+    },
+    async stop() {
+      await arena.stop();
+      await echo.close();
+    },
+  };
 }

@@ -9,27 +9,18 @@
  * created or changed, the process still healthy.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { pendingLogin, rawHttp, startArena, startUpstream, type Arena, type Upstream } from '../helpers/attack.ts';
+import { pendingLogin, rawHttp, type Arena, type Upstream, startEchoArena, type EchoArena } from '../helpers/attack.ts';
 import { BffClient } from '../helpers/bff-client.ts';
 
 let arena: Arena;
 let echo: Upstream;
 
+let setup: EchoArena;
 beforeAll(async () => {
-  echo = await startUpstream();
-  arena = await startArena({
-    bff: ({ api }) => ({
-      apis: [
-        { path: '/api/todos', target: `${api.url}/todos`, token: 'user' },
-        { path: '/api/echo', target: `${echo.url}/echo`, token: 'user' },
-      ],
-    }),
-  });
+  setup = await startEchoArena();
+  ({ arena, echo } = setup);
 });
-afterAll(async () => {
-  await arena?.stop();
-  await echo?.close();
-});
+afterAll(() => setup?.stop());
 beforeEach(() => echo.reset());
 
 /** Header sets that try to make the BFF believe it is somewhere else. */

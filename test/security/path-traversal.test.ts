@@ -18,32 +18,19 @@
  * and the process healthy.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { rawHttp, startArena, startUpstream, type Arena, type Upstream } from '../helpers/attack.ts';
+import { rawHttp, type Arena, type Upstream, startEchoArena, type EchoArena } from '../helpers/attack.ts';
 
 let arena: Arena;
 let echo: Upstream;
 let cookie: string;
 
+let setup: EchoArena;
 beforeAll(async () => {
-  echo = await startUpstream();
-  arena = await startArena({
-    bff: ({ api }) => ({
-      apis: [
-        { path: '/api/todos', target: `${api.url}/todos`, token: 'user' },
-        { path: '/api/echo', target: `${echo.url}/echo`, token: 'user' },
-      ],
-    }),
-  });
-  cookie = arena.sentinel.jar.cookieHeader(arena.baseUrl)!;
+  setup = await startEchoArena();
+  ({ arena, echo, cookie } = setup);
 });
-afterAll(async () => {
-  await arena?.stop();
-  await echo?.close();
-});
-beforeEach(() => {
-  arena.stack.api.requests.length = 0;
-  echo.reset();
-});
+afterAll(() => setup?.stop());
+beforeEach(() => setup.reset());
 
 type Normaliser = (raw: string) => string;
 

@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { rawHttp, startArena, startUpstream, type Arena, type Upstream } from '../helpers/attack.ts';
+import { rawHttp, type Arena, type Upstream, startEchoArena, type EchoArena } from '../helpers/attack.ts';
 
 const LIMIT = 64;
 
@@ -19,27 +19,13 @@ let arena: Arena;
 let echo: Upstream;
 let cookie: string;
 
+let setup: EchoArena;
 beforeAll(async () => {
-  echo = await startUpstream();
-  arena = await startArena({
-    bff: ({ api }) => ({
-      apis: [
-        { path: '/api/todos', target: `${api.url}/todos`, token: 'user' },
-        { path: '/api/small', target: `${echo.url}/small`, token: 'user', maxBodySize: LIMIT },
-        { path: '/api/echo', target: `${echo.url}/echo`, token: 'user' },
-      ],
-    }),
-  });
-  cookie = arena.sentinel.jar.cookieHeader(arena.baseUrl)!;
+  setup = await startEchoArena((url: string) => [{ path: '/api/small', target: `${url}/small`, token: 'user', maxBodySize: LIMIT }]);
+  ({ arena, echo, cookie } = setup);
 });
-afterAll(async () => {
-  await arena?.stop();
-  await echo?.close();
-});
-beforeEach(() => {
-  arena.stack.api.requests.length = 0;
-  echo.reset();
-});
+afterAll(() => setup?.stop());
+beforeEach(() => setup.reset());
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 const head = (method: string, path: string, extra: string) =>

@@ -19,7 +19,7 @@
  * created or changed, the process still healthy.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { rawHttp, startArena, startUpstream, type Arena, type Upstream } from '../helpers/attack.ts';
+import { rawHttp, type Arena, type Upstream, startEchoArena, type EchoArena } from '../helpers/attack.ts';
 import { BffClient } from '../helpers/bff-client.ts';
 import { authOf } from '../helpers/sessions.ts';
 
@@ -28,28 +28,16 @@ let echo: Upstream;
 let attacker: BffClient;
 let cookie: string;
 
+let setup: EchoArena;
 beforeAll(async () => {
-  echo = await startUpstream();
-  arena = await startArena({
-    bff: ({ api }) => ({
-      apis: [
-        { path: '/api/todos', target: `${api.url}/todos`, token: 'user' },
-        { path: '/api/echo', target: `${echo.url}/echo`, token: 'user' },
-      ],
-    }),
-  });
+  setup = await startEchoArena();
+  ({ arena, echo } = setup);
   attacker = new BffClient(arena.baseUrl);
   await attacker.login('alice');
   cookie = attacker.jar.cookieHeader(arena.baseUrl)!;
 });
-afterAll(async () => {
-  await arena?.stop();
-  await echo?.close();
-});
-beforeEach(() => {
-  arena.stack.api.requests.length = 0;
-  echo.reset();
-});
+afterAll(() => setup?.stop());
+beforeEach(() => setup.reset());
 
 const upstreamSaw = () => [...echo.requests.map((r) => `${r.method} ${r.url}`), ...arena.stack.api.requests.map((r) => `${r.method} ${r.path}`)];
 /** The request hidden in each body: signed in and with X-CSRF, so only the framing stops it. */

@@ -21,7 +21,9 @@ if ! pnpm_works; then
   log "installing pnpm@${PNPM_VERSION} with npm"
   # A corepack shim that cannot download pnpm shadows the real one: remove it first.
   corepack disable pnpm >/dev/null 2>&1 || true
-  if ! npm install --global --no-fund --no-audit "pnpm@${PNPM_VERSION}" >/dev/null 2>&1; then
+  if npm install --global --no-fund --no-audit "pnpm@${PNPM_VERSION}" >/dev/null 2>&1; then
+    export PATH="$(npm prefix --global)/bin:${PATH}"
+  else
     # No write access to npm's global prefix: install into the user's own.
     npm install --global --no-fund --no-audit --prefix "${HOME}/.local" "pnpm@${PNPM_VERSION}" >/dev/null
     export PATH="${HOME}/.local/bin:${PATH}"

@@ -5,14 +5,13 @@
  * everything, the child included.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureSpaBuilt } from '../helpers/browser.ts';
 import { BffClient } from '../helpers/bff-client.ts';
 import { freePort } from './server-harness.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const built = existsSync(fileURLToPath(new URL('../../demo/spa/dist/index.html', import.meta.url)));
 
 const alive = (pid: number): boolean => {
   try {
@@ -24,7 +23,10 @@ const alive = (pid: number): boolean => {
 };
 
 describe('npm run demo', () => {
-  it.skipIf(!built)('runs the BFF through portcullis serve, and Ctrl-C stops everything', async () => {
+  // The demo serves the SPA build: make sure there is one (the README's test command builds it first).
+  beforeAll(ensureSpaBuilt, 120_000);
+
+  it('runs the BFF through portcullis serve, and Ctrl-C stops everything', async () => {
     const [bff, provider, api] = [await freePort(), await freePort(), await freePort()];
     const child = spawn(process.execPath, ['--import', 'tsx', 'demo/start.ts'], {
       cwd: root,

@@ -19,13 +19,13 @@ const WAIT_LIMIT_MS = 20_000;
  * `settled()` every poll: when it returns a value (the holder's result is in
  * the store), that value is returned without running `work`.
  */
-export async function withRefreshLock<T>(store: SessionStore, name: string, settled: () => Promise<T | undefined>, work: () => Promise<T>): Promise<T> {
+export async function withRefreshLock<T>(store: SessionStore, name: string, settled: () => Promise<T | undefined>, work: () => Promise<T>, leaseMs = REFRESH_LEASE_MS): Promise<T> {
   if (!store.acquireLock) return work();
   const giveUpAt = Date.now() + WAIT_LIMIT_MS;
   let delay = 25;
   for (;;) {
-    const lock = await store.acquireLock(name, REFRESH_LEASE_MS);
-    if (lock) return holdWhile(lock, work);
+    const lock = await store.acquireLock(name, leaseMs);
+    if (lock) return holdWhile(lock, work, leaseMs);
     const result = await settled();
     if (result !== undefined) return result;
     if (Date.now() > giveUpAt) throw new TemporarilyUnavailable('Another instance is still refreshing this session: try again shortly.');
@@ -34,8 +34,8 @@ export async function withRefreshLock<T>(store: SessionStore, name: string, sett
   }
 }
 
-async function holdWhile<T>(lock: LockHandle, work: () => Promise<T>): Promise<T> {
-  const renew = setInterval(() => void lock.extend(REFRESH_LEASE_MS).catch(() => {}), REFRESH_LEASE_MS / 3);
+async function holdWhile<T>(lock: LockHandle, work: () => Promise<T>, leaseMs: number): Promise<T> {
+  const renew = setInterval(() => void lock.extend(leaseMs).catch(() => {}), leaseMs / 3);
   try {
     return await work();
   } finally {

@@ -3,7 +3,7 @@
  * made (no session, no session cookie); once it is back, logging in works.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '@portcullis/bff';
+import { errors, MemorySessionStore, silentLogger, type SessionRecord } from '@portcullis/bff';
 import { startDemoStack, type DemoStack } from '@portcullis/demo/stack';
 import { BffClient } from '../helpers/bff-client.ts';
 
@@ -64,6 +64,46 @@ describe('provider down at login', () => {
     // Still signed in at the provider: a new login goes straight through.
     const done = await tab.navigate('/bff/login?returnTo=%2Ftodos');
     expect(done.url).toBe(`${stack.baseUrl}/todos`);
+    expect((await tab.user()).status).toBe(200);
+  });
+});
+
+/** A memory store that can be switched "unreachable", like a Redis that went away. */
+class FlakyStore extends MemorySessionStore {
+  down = false;
+  override async get(id: string): Promise<SessionRecord | undefined> {
+    if (this.down) throw new errors.TemporarilyUnavailable('The session store is unavailable: try again shortly.');
+    return super.get(id);
+  }
+}
+
+describe('session store down at the callback', () => {
+  const store = new FlakyStore();
+  let flaky: DemoStack;
+  beforeAll(async () => {
+    flaky = await startDemoStack({ logger: silentLogger, store });
+  });
+  afterAll(async () => {
+    await flaky?.stop();
+    store.close();
+  });
+
+  it('answers 503 (not "unknown state") and the same callback succeeds once the store is back', async () => {
+    const tab = new BffClient(flaky.baseUrl);
+    const stopped = await tab.login('alice', 'alice', '/todos', (url) => url.pathname === '/bff/callback');
+    const callback = new URL(stopped.url);
+    store.down = true;
+    try {
+      const response = await tab.fetch(callback.pathname + callback.search, { csrf: false });
+      expect(response.status).toBe(503);
+      expect(await response.json()).toMatchObject({ error: 'temporarily_unavailable' });
+      expect(tab.sessionCookie()).toBeUndefined();
+    } finally {
+      store.down = false;
+    }
+    const retry = await tab.fetch(callback.pathname + callback.search, { csrf: false });
+    expect(retry.status).toBe(302);
+    expect(retry.headers.get('location')).toBe(`${flaky.baseUrl}/todos`);
     expect((await tab.user()).status).toBe(200);
   });
 });

@@ -102,3 +102,59 @@ describe('refresh before proxying', () => {
     expect(stack.provider.grantCounts()['refresh_token']).toBeUndefined();
   });
 });
+
+describe('logout during a refresh', () => {
+  it('a back-channel logout while a slow refresh runs ends the session for good, and the new refresh token is revoked', async () => {
+    const tab = await signedIn();
+    const id = sessionIdOf(tab);
+    const { sid } = (await authOf(stack.bff, tab))!;
+    await expireAccessToken(stack.bff, tab);
+    const provider = stack.bff.bff.provider;
+    const original = provider.refresh.bind(provider);
+    let issued: string | undefined;
+    provider.refresh = async (...args) => {
+      const fresh = await original(...args);
+      issued = fresh.refreshToken;
+      await new Promise((r) => setTimeout(r, 500)); // the provider answered; the BFF has not stored it yet
+      return fresh;
+    };
+    try {
+      const call = tab.fetch('/api/todos');
+      await new Promise((r) => setTimeout(r, 150));
+      const logoutToken = await stack.provider.signJwt({ aud: stack.client.id, jti: crypto.randomUUID(), sid, events: { 'http://schemas.openid.net/event/backchannel-logout': {} } });
+      const bcl = await fetch(`${stack.baseUrl}/bff/backchannel-logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ logout_token: logoutToken }) });
+      expect(bcl.status).toBe(200);
+      const response = await call;
+      expect(response.status).toBe(401);
+      expect(await response.json()).toMatchObject({ error: 'session_expired' });
+    } finally {
+      provider.refresh = original;
+    }
+    expect(await authOf(stack.bff, id)).toBeUndefined();
+    expect((await tab.user()).status).toBe(401);
+    expect(issued).toBeTruthy();
+    const grant = await fetch(`${stack.provider.issuer}/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${stack.client.id}:${stack.client.secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: issued! }),
+    });
+    expect(await grant.json()).toMatchObject({ error: 'invalid_grant' });
+  });
+});
+
+describe('short-lived access tokens', () => {
+  let short: DemoStack;
+  beforeAll(async () => {
+    short = await startDemoStack({ logger: silentLogger, accessTokenTtl: 30 });
+  });
+  afterAll(async () => {
+    await short?.stop();
+  });
+
+  it('a token living less than twice the skew is not refreshed on every call (skew capped at half its life)', async () => {
+    const tab = await BffClient.signedIn(short.baseUrl);
+    short.provider.resetCounts();
+    for (let i = 0; i < 5; i++) expect((await tab.fetch('/api/todos')).status).toBe(200);
+    expect(short.provider.grantCounts()['refresh_token']).toBeUndefined();
+  });
+});

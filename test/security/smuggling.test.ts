@@ -128,6 +128,19 @@ describe('BFF → upstream: a chunked body is re-framed, never smuggled', () => 
     expect(echo.requests[0]).toMatchObject({ outcome: 'completed', size: body.length });
   });
 
+  it('a Connection header naming content-length (or host) is refused with 400, and nothing reaches the upstream', async () => {
+    const capture = 'POST /echo/capture HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 600\r\n\r\n';
+    for (const named of ['content-length', 'Content-Length', 'host']) {
+      const bytes = `GET /api/echo/x HTTP/1.1\r\nHost: localhost\r\nCookie: ${cookie}\r\nX-CSRF: 1\r\nContent-Length: ${capture.length}\r\nConnection: keep-alive, ${named}\r\n\r\n${capture}`;
+      let raw = '';
+      await arena.guard(async () => {
+        raw = (await rawHttp(arena.baseUrl, bytes)).raw;
+      });
+      expect(raw, named).toMatch(/^HTTP\/1\.1 400 /);
+      expect(upstreamSaw(), named).toEqual([]);
+    }
+  });
+
   it("a smuggled request cannot capture the next user's request (and its bearer token) on the pooled connection", async () => {
     // The victim is the arena's sentinel (bob); the attacker (alice) hides a POST whose
     // declared body is longer than what follows it: the upstream waits for the rest.

@@ -6,6 +6,13 @@ import { nav } from './navigate.js';
 import { initialState, reducer } from './reducer.js';
 import type { FetchLike } from './types.js';
 
+/**
+ * Where login returns to by default: the current location, or just its path when the query or
+ * hash would break the BFF's returnTo rule (`//`, a backslash, an encoded control character).
+ */
+const fits = (p: string) => !/\/\/|\\|%[01][0-9a-f]|%7f/i.test(p);
+const here = (path: string, rest: string): string => (fits(path + rest) ? path + rest : fits(path) ? path : '/');
+
 /** Props of {@link AuthProvider}. */
 export interface AuthProviderProps {
   /** Path prefix of the BFF routes. @defaultValue `'/bff'` */
@@ -115,7 +122,7 @@ export function AuthProvider(props: AuthProviderProps): ReactNode {
   const login = useCallback(
     (returnTo?: string) => {
       const l = window.location;
-      nav.go(`${bffPath}/login?returnTo=${encodeURIComponent(returnTo ?? l.pathname + l.search + l.hash)}`);
+      nav.go(`${bffPath}/login?returnTo=${encodeURIComponent(returnTo ?? here(l.pathname, l.search + l.hash))}`);
     },
     [bffPath],
   );

@@ -36,6 +36,21 @@ describe('login()', () => {
     expect(go).toHaveBeenCalledExactlyOnceWith('/bff/login?returnTo=' + encodeURIComponent('/todos/7?filter=open&x=a%20b#top'));
   });
 
+  it.each([
+    ['/share?url=https://example.com/a', '/share'],
+    ['/todos#/tab//2', '/todos'],
+    ['/notes?text=line1%0Aline2', '/notes'],
+    ['/files//x?y=1', '/'],
+  ])('falls back to the path when %s would break the returnTo rule', async (location, expected) => {
+    stubFetch(unauthenticated);
+    const go = stubNav();
+    window.history.replaceState(null, '', location);
+    const { result } = renderAuth();
+    await waitFor(() => expect(result.current.status).toBe('anonymous'));
+    act(() => result.current.login());
+    expect(go).toHaveBeenCalledExactlyOnceWith('/bff/login?returnTo=' + encodeURIComponent(expected));
+  });
+
   it('uses the given returnTo and bffPath', async () => {
     stubFetch(unauthenticated);
     const go = stubNav();

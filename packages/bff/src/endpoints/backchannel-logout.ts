@@ -49,7 +49,7 @@ export function backchannelLogoutEndpoint(bff: Bff): Koa.Middleware {
       const ofSub = new Set(await store.findIds({ sub: claims.sub }));
       ids = ids.filter((id) => ofSub.has(id));
     }
-    await Promise.all(ids.map((id) => store.destroy(id)));
+    await Promise.all(ids.map((id) => bff.repository.destroy(id)));
     logger.info({ sessions: ids.length, by: claims.sid ? 'sid' : 'sub' }, 'back-channel logout');
     ctx.status = 200;
     ctx.body = '';

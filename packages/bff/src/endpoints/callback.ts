@@ -74,6 +74,7 @@ export function callbackEndpoint(bff: Bff): Koa.Middleware {
         accessToken: tokens.accessToken,
         idToken: tokens.idToken!,
         expiresAt: tokens.expiresAt,
+        issuedAt: Math.floor(Date.now() / 1000),
         ...(tokens.refreshToken ? { refreshToken: tokens.refreshToken } : {}),
         ...(tokens.scope ? { scope: tokens.scope } : {}),
         ...(tokens.refreshExpiresAt ? { refreshExpiresAt: tokens.refreshExpiresAt } : {}),

@@ -31,7 +31,7 @@ export function logoutEndpoint(bff: Bff): Koa.Middleware {
     const sid = singleQuery(ctx, 'sid');
     if (!sid || !same(sid, auth.logoutId)) throw new InvalidRequest('The "sid" parameter is missing or does not match this session: use the logoutUrl from /bff/user.');
 
-    await endSession(ctx, bff.store, options);
+    await endSession(ctx, bff.repository, options);
     logger.info({ sub: auth.sub }, 'logout');
     if (options.logout.revokeTokens && auth.tokens.refreshToken) {
       // Best effort: a provider that cannot revoke must not keep the user signed in here.

@@ -22,7 +22,11 @@ export class FixedWindowLimiter implements RateLimiter {
     const now = Date.now();
     let window = this.#windows.get(key);
     if (!window || window.resetAt <= now) {
-      if (this.#windows.size >= this.maxKeys) this.#sweep(now);
+      // Map order is window start order: the first entries are the oldest, and expire first.
+      this.#windows.delete(key);
+      this.#dropExpired(now);
+      // Still full: forget the oldest window (O(1)) rather than grow without bound.
+      if (this.#windows.size >= this.maxKeys) this.#windows.delete(this.#windows.keys().next().value as string);
       window = { count: 0, resetAt: now + this.windowSeconds * 1000 };
       this.#windows.set(key, window);
     }
@@ -30,11 +34,10 @@ export class FixedWindowLimiter implements RateLimiter {
     return { allowed: window.count <= this.max, retryAfterSeconds: Math.max(1, Math.ceil((window.resetAt - now) / 1000)) };
   }
 
-  #sweep(now: number): void {
-    for (const [key, window] of this.#windows) if (window.resetAt <= now) this.#windows.delete(key);
-    // Still full: forget the oldest windows rather than grow without bound.
-    for (const key of this.#windows.keys()) {
-      if (this.#windows.size < this.maxKeys) break;
+  /** Removes expired windows from the front; stops at the first live one (all later ones are younger). */
+  #dropExpired(now: number): void {
+    for (const [key, window] of this.#windows) {
+      if (window.resetAt > now) return;
       this.#windows.delete(key);
     }
   }

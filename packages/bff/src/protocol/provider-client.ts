@@ -6,7 +6,7 @@
  */
 import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
 import { ErrorResponse, Log, OidcClient, type OidcMetadata, type RefreshState, type SigninResponse } from 'oidc-client-ts';
-import { InvalidToken, TemporarilyUnavailable } from '../errors.ts';
+import { BffError, InvalidToken, TemporarilyUnavailable } from '../errors.ts';
 import type { ResolvedOptions } from '../options.ts';
 import type { TokenCipher } from '../session/crypto.ts';
 import type { SessionStore } from '../session/store.ts';
@@ -99,6 +99,7 @@ export class ProviderClient {
       const { state } = await this.oidc.readSigninResponseState(callbackUrl, false);
       return { data: state.data as LoginStateData, nonce: (state as { nonce?: string }).nonce };
     } catch (err) {
+      if (err instanceof BffError) throw err; // e.g. the session store is down: 503, not "unknown state"
       if (isNetworkError(err)) throw new TemporarilyUnavailable(undefined, { cause: err });
       return undefined;
     }

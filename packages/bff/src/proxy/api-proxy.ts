@@ -102,7 +102,7 @@ export function apiProxy(bff: Bff, engine: ProxyEngine, route: Route): Koa.Middl
       : undefined;
     await new Promise<void>((resolve) => {
       ctx.res.once('close', resolve);
-      engine.proxy.web(ctx.req, ctx.res, { target, agent, proxyTimeout: route.timeout, timeout: route.timeout, ...(buffer ? { buffer } : {}) }, (err: NodeJS.ErrnoException) => {
+      engine.proxy.web(ctx.req, ctx.res, { target, agent, proxyTimeout: route.timeout, ...(buffer ? { buffer } : {}) }, (err: NodeJS.ErrnoException) => {
         const timedOut = Date.now() - started >= route.timeout;
         bff.logger.warn({ route: route.path, code: err.code, timedOut, overflow }, 'upstream API failed');
         if (ctx.res.headersSent) {

@@ -6,6 +6,7 @@
  * X-Forwarded-For/Host/Proto describing the public origin.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { InvalidRequest } from '../errors.ts';
 
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
 const BROWSER_ONLY = ['cookie', 'x-csrf', 'authorization'];
@@ -23,10 +24,22 @@ export interface ForwardContext {
   trustProxy: boolean;
 }
 
-/** Rewrites `headers` in place for the upstream request. */
+/**
+ * Headers a client may not turn into hop-by-hop ones through `Connection`: removing them would
+ * change how the upstream frames or routes the request (`Connection: content-length` would send
+ * a body unframed on a keep-alive connection shared by every user: request smuggling).
+ */
+const END_TO_END = new Set(['content-length', 'content-type', 'content-encoding', 'host', 'expect', 'authorization', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto']);
+
+/**
+ * Rewrites `headers` in place for the upstream request; throws `InvalidRequest` when `Connection`
+ * names a header that must travel end to end.
+ */
 export function rewriteHeaders(headers: IncomingHttpHeaders, forward: ForwardContext): void {
   const connection = headers['connection'];
   const named = typeof connection === 'string' ? connection.split(',').map((h) => h.trim().toLowerCase()) : [];
+  const refused = named.find((h) => END_TO_END.has(h));
+  if (refused) throw new InvalidRequest(`The Connection header may not name "${refused}".`);
   const priorFor = forward.trustProxy ? headers['x-forwarded-for'] : undefined;
   for (const name of [...HOP_BY_HOP, ...BROWSER_ONLY, ...FORWARDED, ...named]) delete headers[name];
   if (forward.accessToken) headers['authorization'] = `Bearer ${forward.accessToken}`;

@@ -8,11 +8,17 @@
  * while the stored ciphertext is the very same, so a refresh made by another
  * instance is never missed.
  */
+import { SessionExpired } from '../errors.ts';
 import type { TokenCipher } from './crypto.ts';
 import type { SessionIndex, SessionRecord, SessionStore } from './store.ts';
 import type { TokenSet, UserSession } from './user-session.ts';
 
 const MAX_CACHED = 1000;
+
+/** How long an ended session's id stays refused: longer than any request that could still write it. */
+export const ENDED_MARKER_TTL_MS = 10 * 60 * 1000;
+
+const endedKey = (id: string): string => `ended:${id}`;
 
 /** koa-session's store contract over a {@link SessionStore}, with token encryption. */
 export class SessionRepository {
@@ -44,7 +50,9 @@ export class SessionRepository {
     return record;
   }
 
+  /** Writes the record; throws `SessionExpired` when the session was ended meanwhile (see {@link destroy}). */
   async set(id: string, record: SessionRecord, ttlMs: number): Promise<void> {
+    if (await this.store.get(endedKey(id))) throw new SessionExpired('This session was ended.');
     const auth = record['auth'] as UserSession | undefined;
     const index: SessionIndex | undefined = auth ? { sub: auth.sub, ...(auth.sid ? { sid: auth.sid } : {}) } : undefined;
     let stored = record;
@@ -56,8 +64,14 @@ export class SessionRepository {
     await this.store.set(id, stored, ttlMs, index);
   }
 
+  /**
+   * Ends the session `id`: removes its record and leaves a marker for
+   * {@link ENDED_MARKER_TTL_MS}, so a request still in flight for it (a token
+   * refresh that started before the logout) cannot write it back.
+   */
   async destroy(id: string): Promise<void> {
     this.#clear.delete(id);
     await this.store.destroy(id);
+    await this.store.set(endedKey(id), { at: Date.now() }, ENDED_MARKER_TTL_MS);
   }
 }

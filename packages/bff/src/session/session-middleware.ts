@@ -13,7 +13,7 @@ import type { ResolvedOptions } from '../options.ts';
 import { generateId, signId, verifySignedId } from './cookie.ts';
 import { sessionDeadline } from './lifetime.ts';
 import type { SessionRepository } from './repository.ts';
-import type { SessionRecord, SessionStore } from './store.ts';
+import type { SessionRecord } from './store.ts';
 import type { UserSession } from './user-session.ts';
 
 /** The koa-session object as the BFF uses it. */
@@ -48,10 +48,10 @@ export async function commitSession(ctx: Koa.Context): Promise<void> {
 }
 
 /** Ends the session now: removes the record from the store and clears the cookie. */
-export async function endSession(ctx: Koa.Context, store: SessionStore, options: ResolvedOptions): Promise<void> {
+export async function endSession(ctx: Koa.Context, repository: SessionRepository, options: ResolvedOptions): Promise<void> {
   const session = (ctx as SessionContext).session;
   (ctx.state as Record<symbol, boolean>)[COMMITTED] = true;
-  if (session && !session.isNew) await store.destroy(session.externalKey);
+  if (session && !session.isNew) await repository.destroy(session.externalKey);
   ctx.cookies.set(options.session.cookie, '', { ...cookieOptions(options), expires: new Date(0) });
   (ctx as SessionContext).session = null;
 }

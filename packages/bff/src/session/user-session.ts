@@ -10,6 +10,8 @@ export interface TokenSet {
   idToken: string;
   /** Access token expiry, unix seconds. */
   expiresAt: number;
+  /** When the access token was received, unix seconds (the refresh skew never exceeds half its life). */
+  issuedAt?: number;
   /** Granted scope, when the token response said. */
   scope?: string;
   /** Refresh token expiry, unix seconds, when the provider says (`refresh_expires_in`, e.g. Keycloak). */

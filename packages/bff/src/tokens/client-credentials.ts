@@ -7,10 +7,12 @@
 import type { Bff } from '../context.ts';
 import { TemporarilyUnavailable } from '../errors.ts';
 import { SingleFlight } from './single-flight.ts';
+import { expiresWithin } from './expiry.ts';
 
 interface Cached {
   accessToken: string;
   expiresAt: number;
+  issuedAt: number;
 }
 
 /** Client-credentials tokens with a cache. */
@@ -27,8 +29,7 @@ export class ClientCredentials {
   async accessToken(scope?: string, resource?: string): Promise<string> {
     const key = `${scope ?? ''} ${resource ?? ''}`;
     const cached = this.#cache.get(key);
-    const skew = this.#bff().options.refreshSkew;
-    if (cached && cached.expiresAt - skew > Date.now() / 1000) return cached.accessToken;
+    if (cached && !expiresWithin(cached.expiresAt, cached.issuedAt, this.#bff().options.refreshSkew)) return cached.accessToken;
     const fresh = await this.#flights.run(key, () => this.#request(scope, resource));
     this.#cache.set(key, fresh);
     return fresh.accessToken;
@@ -59,6 +60,7 @@ export class ClientCredentials {
     if (!response.ok || typeof json.access_token !== 'string') {
       throw new TemporarilyUnavailable(`The identity provider refused a client token (${json.error ?? response.status}).`);
     }
-    return { accessToken: json.access_token, expiresAt: Math.floor(Date.now() / 1000) + (json.expires_in ?? 60) };
+    const issuedAt = Math.floor(Date.now() / 1000);
+    return { accessToken: json.access_token, issuedAt, expiresAt: issuedAt + (json.expires_in ?? 60) };
   }
 }

@@ -11,10 +11,12 @@ import { summarize } from '../middleware/error-handler.ts';
 import { authOf, endSession, sessionOf } from '../session/session-middleware.ts';
 import type { TokenSet, UserSession } from '../session/user-session.ts';
 import { ClientCredentials } from './client-credentials.ts';
+import { expiresWithin } from './expiry.ts';
 import { withRefreshLock } from './refresh-lock.ts';
 import { SingleFlight } from './single-flight.ts';
 
 const now = (): number => Math.floor(Date.now() / 1000);
+
 
 /** Hands out valid access tokens for proxied calls. */
 export class TokenManager {
@@ -28,9 +30,12 @@ export class TokenManager {
     this.client = new ClientCredentials(bff);
   }
 
-  /** Whether `tokens` needs a refresh before use. */
+  /**
+   * Whether `tokens` needs a refresh before use: it expires within the skew, or within half its
+   * lifetime for tokens shorter-lived than twice the skew (else every call would refresh).
+   */
   expiring(tokens: TokenSet): boolean {
-    return tokens.expiresAt - this.#bff().options.refreshSkew <= now();
+    return expiresWithin(tokens.expiresAt, tokens.issuedAt, this.#bff().options.refreshSkew);
   }
 
   /**
@@ -47,7 +52,7 @@ export class TokenManager {
     try {
       auth.tokens = await this.#refreshes.run(id, () => this.#refresh(id, auth));
     } catch (err) {
-      if (err instanceof SessionExpired) await endSession(ctx, bff.store, bff.options);
+      if (err instanceof SessionExpired) await endSession(ctx, bff.repository, bff.options);
       throw err;
     }
     return auth.tokens.accessToken;
@@ -56,13 +61,15 @@ export class TokenManager {
   async #refresh(id: string, auth: UserSession): Promise<TokenSet> {
     const { store, repository } = this.#bff();
     // Fencing re-read: another request or instance may have refreshed (and rotated the refresh token) already.
-    const stored = async (): Promise<{ record: Record<string, unknown> | undefined; current: UserSession }> => {
+    // A record gone meanwhile means the session ended (logout, back-channel logout): never revive it.
+    const stored = async (): Promise<{ record: Record<string, unknown>; current: UserSession }> => {
       const record = await repository.get(id);
-      return { record, current: (record?.['auth'] as UserSession | undefined) ?? auth };
+      const current = record?.['auth'] as UserSession | undefined;
+      if (!record || !current) throw new SessionExpired();
+      return { record, current };
     };
     const settled = async (): Promise<TokenSet | undefined> => {
-      const { record, current } = await stored();
-      if (!record) throw new SessionExpired();
+      const { current } = await stored();
       return this.expiring(current.tokens) ? undefined : current.tokens;
     };
     return withRefreshLock(store, `refresh:${id}`, settled, async () => {
@@ -72,7 +79,7 @@ export class TokenManager {
     });
   }
 
-  async #grant(id: string, record: Record<string, unknown> | undefined, current: UserSession): Promise<TokenSet> {
+  async #grant(id: string, record: Record<string, unknown>, current: UserSession): Promise<TokenSet> {
     const { provider, repository, logger } = this.#bff();
     const refreshToken = current.tokens.refreshToken;
     if (!refreshToken) throw new SessionExpired('The access token expired and there is no refresh token: log in again.');
@@ -94,13 +101,20 @@ export class TokenManager {
       ...(fresh.refreshToken ?? refreshToken ? { refreshToken: fresh.refreshToken ?? refreshToken } : {}),
       idToken: fresh.idToken ?? current.tokens.idToken,
       expiresAt: fresh.expiresAt,
+      issuedAt: now(),
       ...(fresh.scope ?? current.tokens.scope ? { scope: fresh.scope ?? current.tokens.scope } : {}),
       ...(fresh.refreshExpiresAt ? { refreshExpiresAt: fresh.refreshExpiresAt } : fresh.refreshToken ? {} : current.tokens.refreshExpiresAt ? { refreshExpiresAt: current.tokens.refreshExpiresAt } : {}),
     };
-    if (record) {
-      const expire = typeof record['_expire'] === 'number' ? record['_expire'] : Date.now() + 60_000;
+    const expire = typeof record['_expire'] === 'number' ? record['_expire'] : Date.now() + 60_000;
+    try {
       // Persist before anyone else looks: the old refresh token is dead now.
       await repository.set(id, { ...record, auth: { ...current, tokens } }, Math.max(expire - Date.now() + 10_000, 1000));
+    } catch (err) {
+      // Ended while the grant ran: the logout revoked the old refresh token, revoke the new one too.
+      if (err instanceof SessionExpired && tokens.refreshToken && tokens.refreshToken !== refreshToken) {
+        await provider.revoke(tokens.refreshToken).catch((e: unknown) => logger.warn({ err: summarize(e) }, 'refresh token revocation failed'));
+      }
+      throw err;
     }
     logger.debug({ sub: current.sub }, 'access token refreshed');
     return tokens;

@@ -29,6 +29,7 @@ import { createUpgradeHandler } from './proxy/websocket-proxy.ts';
 import { TokenCipher } from './session/crypto.ts';
 import { MemorySessionStore } from './session/memory-store.ts';
 import { SessionRepository } from './session/repository.ts';
+import { createProxySessionMiddleware } from './session/proxy-session.ts';
 import { commitSession, createSessionMiddleware } from './session/session-middleware.ts';
 import { TokenManager } from './tokens/token-manager.ts';
 
@@ -91,7 +92,9 @@ export function createBff(input: BffOptions): BffMiddleware {
   const endpointMethods = options.diagnostics ? { ...ENDPOINT_METHODS, '/diagnostics': ['GET', 'HEAD'] } : ENDPOINT_METHODS;
   const bffStack = compose([securityHeaders(), handleErrors, session, commitAfter, endpoints.routes() as Koa.Middleware, unknownEndpoint(options.path, endpointMethods)]);
 
-  const apiStacks = options.apis.map((route) => ({ route, stack: compose([handleErrors, session, apiProxy(bff, engine, route)]) }));
+  // Proxied calls only read sessions: a lean reader instead of koa-session on the hot path.
+  const proxySession = createProxySessionMiddleware(options, repository);
+  const apiStacks = options.apis.map((route) => ({ route, stack: compose([handleErrors, proxySession, apiProxy(bff, engine, route)]) }));
 
   const middleware = async function portcullis(ctx: Koa.Context, next: Koa.Next): Promise<void> {
     const path = ctx.path;

@@ -56,9 +56,13 @@ describe('loadConfig', () => {
         PORTCULLIS_TRUST_PROXY: 'yes',
         PORTCULLIS_SESSION_IDLE_TIMEOUT: '600',
         PORTCULLIS_LOGOUT_REVOKE_TOKENS: 'false',
+        PORTCULLIS_RATE_LIMIT: '{"max":5,"windowSeconds":10}',
+        PORTCULLIS_DIAGNOSTICS: 'true',
       },
       flags: { port: '7070', logLevel: 'warn' },
     });
+    expect(config.bff.rateLimit).toEqual({ max: 5, windowSeconds: 10 });
+    expect(config.bff.diagnostics).toBe(true);
     expect(config.bff.clientSecret).toBe('from-env');
     expect(config.bff.session.keys).toEqual([KEY_B, KEY_A]);
     expect(config.bff.scope).toBe('openid email');

@@ -57,6 +57,13 @@ export class ProxyEngine {
     });
   }
 
+  /** Where a route's requests go, in the legacy url shape http-proxy reads (`path`, not `pathname`), with its agent. */
+  upstream(route: Route): { target: { protocol: string; host: string; hostname: string; port: string; path: string }; agent: http.Agent } {
+    const url = new URL(route.target);
+    const target = { protocol: url.protocol, host: url.host, hostname: url.hostname, port: url.port, path: url.pathname };
+    return { target, agent: url.protocol === 'https:' ? this.httpsAgent : this.httpAgent };
+  }
+
   /** Closes idle upstream connections. */
   close(): void {
     this.httpAgent.destroy();
@@ -67,10 +74,7 @@ export class ProxyEngine {
 
 /** The proxy middleware of one route. */
 export function apiProxy(bff: Bff, engine: ProxyEngine, route: Route): Koa.Middleware {
-  const url = new URL(route.target);
-  // http-proxy reads the legacy url shape (`path`, not `pathname`).
-  const target = { protocol: url.protocol, host: url.host, hostname: url.hostname, port: url.port, path: url.pathname };
-  const agent = url.protocol === 'https:' ? engine.httpsAgent : engine.httpAgent;
+  const { target, agent } = engine.upstream(route);
   const publicUrl = new URL(bff.options.origin);
   return async function proxyApi(ctx) {
     if (!isSameOriginRequest(ctx, bff.options.origin)) throw new CsrfRequired();
@@ -117,7 +121,8 @@ export function apiProxy(bff: Bff, engine: ProxyEngine, route: Route): Koa.Middl
   };
 }
 
-async function bearerFor(bff: Bff, route: Route, ctx: Koa.Context): Promise<string | undefined> {
+/** The bearer token a route's request carries (its `token` type), or `undefined` for `none`. */
+export async function bearerFor(bff: Bff, route: Route, ctx: Koa.Context): Promise<string | undefined> {
   const auth = authOf(ctx);
   switch (route.token) {
     case 'none':

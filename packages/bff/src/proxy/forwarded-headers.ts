@@ -22,7 +22,11 @@ export interface ForwardContext {
   publicUrl: URL;
   /** Whether a trusted proxy in front set X-Forwarded-* (Koa's `app.proxy`). */
   trustProxy: boolean;
+  /** The request is a WebSocket handshake (keep `Connection` and `Upgrade`). */
+  upgrade?: boolean;
 }
+
+const UPGRADE = new Set(['connection', 'upgrade']);
 
 /**
  * Headers a client may not turn into hop-by-hop ones through `Connection`: removing them would
@@ -41,7 +45,9 @@ export function rewriteHeaders(headers: IncomingHttpHeaders, forward: ForwardCon
   const refused = named.find((h) => END_TO_END.has(h));
   if (refused) throw new InvalidRequest(`The Connection header may not name "${refused}".`);
   const priorFor = forward.trustProxy ? headers['x-forwarded-for'] : undefined;
-  for (const name of [...HOP_BY_HOP, ...BROWSER_ONLY, ...FORWARDED, ...named]) delete headers[name];
+  // A WebSocket handshake is forwarded as an upgrade: its Connection and Upgrade headers travel on.
+  const kept = forward.upgrade ? UPGRADE : undefined;
+  for (const name of [...HOP_BY_HOP, ...BROWSER_ONLY, ...FORWARDED, ...named]) if (!kept?.has(name)) delete headers[name];
   if (forward.accessToken) headers['authorization'] = `Bearer ${forward.accessToken}`;
   headers['x-forwarded-for'] = priorFor ? `${String(priorFor)}, ${forward.clientIp}` : forward.clientIp;
   headers['x-forwarded-host'] = forward.publicUrl.host;

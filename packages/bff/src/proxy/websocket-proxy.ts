@@ -13,13 +13,12 @@ import compose from 'koa-compose';
 import type { Bff } from '../context.ts';
 import { BffError } from '../errors.ts';
 import type { ResolvedOptions } from '../options.ts';
-import { authOf, commitSession } from '../session/session-middleware.ts';
-import type { ProxyEngine } from './api-proxy.ts';
+import { commitSession } from '../session/session-middleware.ts';
+import { bearerFor, type ProxyEngine } from './api-proxy.ts';
+import { rewriteHeaders } from './forwarded-headers.ts';
 import { pathBelow } from './upstream-path.ts';
 
 type Route = ResolvedOptions['apis'][number];
-
-const STRIPPED = ['cookie', 'x-csrf', 'authorization', 'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-real-ip'];
 
 /** Writes a bare HTTP error on the socket and closes it (no Koa response exists during an upgrade). */
 function refuse(socket: Duplex, status: number, reason: string): void {
@@ -45,23 +44,15 @@ export function createUpgradeHandler(bff: Bff, engine: ProxyEngine, session: Koa
       session,
       async (c: Koa.Context) => {
         const rest = pathBelow(c.path, route.path);
-        const auth = authOf(c);
-        if (route.token === 'user' && !auth) throw new BffError(401, 'unauthenticated', 'No session.');
-        if (route.token === 'user' || (route.token === 'userOrClient' && auth)) accessToken = await bff.tokens.userAccessToken(c);
-        else if (route.token !== 'none') accessToken = await bff.tokens.client.accessToken(route.scope, route.resource);
+        accessToken = await bearerFor(bff, route, c);
         await commitSession(c);
         req.url = `${rest}${c.search}`;
       },
     ]);
     await handshake(ctx, async () => {});
-    for (const name of STRIPPED) delete req.headers[name];
-    if (accessToken) req.headers['authorization'] = `Bearer ${accessToken}`;
-    req.headers['x-forwarded-for'] = ctx.ip;
-    req.headers['x-forwarded-host'] = publicUrl.host;
-    req.headers['x-forwarded-proto'] = publicUrl.protocol.slice(0, -1);
-    const url = new URL(route.target);
-    const target = { protocol: url.protocol, host: url.host, hostname: url.hostname, port: url.port, path: url.pathname };
-    engine.proxy.ws(req, socket, head, { target, agent: url.protocol === 'https:' ? engine.httpsAgent : engine.httpAgent }, (err: NodeJS.ErrnoException) => {
+    rewriteHeaders(req.headers, { accessToken, clientIp: ctx.ip, publicUrl, trustProxy: app.proxy, upgrade: true });
+    const { target, agent } = engine.upstream(route);
+    engine.proxy.ws(req, socket, head, { target, agent }, (err: NodeJS.ErrnoException) => {
       bff.logger.warn({ route: route.path, code: err.code }, 'upstream WebSocket failed');
       refuse(socket, 502, 'Bad Gateway');
     });

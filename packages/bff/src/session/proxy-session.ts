@@ -11,10 +11,10 @@
  */
 import type Koa from 'koa';
 import type { ResolvedOptions } from '../options.ts';
-import { signId, verifySignedId } from './cookie.ts';
+import { verifySignedId } from './cookie.ts';
 import { sessionDeadline } from './lifetime.ts';
 import type { SessionRepository } from './repository.ts';
-import type { KoaSession } from './session-middleware.ts';
+import { setSessionCookie, type KoaSession } from './session-middleware.ts';
 import type { SessionRecord } from './store.ts';
 import type { UserSession } from './user-session.ts';
 
@@ -48,7 +48,7 @@ class ProxySession implements KoaSession {
 
 /** Middleware that puts a {@link KoaSession} on `ctx.session` for proxied calls. */
 export function createProxySessionMiddleware(options: ResolvedOptions, repository: SessionRepository): Koa.Middleware {
-  const { cookie, keys, idleTimeout, absoluteTimeout, secure, sameSite } = options.session;
+  const { cookie, keys, idleTimeout, absoluteTimeout } = options.session;
   const idleMs = idleTimeout * 1000;
 
   // Same rule as koa-session's `renew`: write again once less than half of the idle timeout is left.
@@ -58,7 +58,7 @@ export function createProxySessionMiddleware(options: ResolvedOptions, repositor
     const expire = record['_expire'];
     if (typeof expire === 'number' && expire - Date.now() >= idleMs / 2) return;
     await repository.set(session.externalKey, { ...record, auth: session.auth, _expire: Date.now() + idleMs, _maxAge: idleMs }, idleMs + 10_000);
-    session.ctx.cookies.set(cookie, signId(session.externalKey, keys), { httpOnly: true, secure, sameSite, path: '/', overwrite: true, signed: false, maxAge: idleMs });
+    setSessionCookie(session.ctx, session.externalKey, options);
   };
 
   return async function proxySession(ctx, next) {

@@ -61,16 +61,21 @@ function cookieOptions(options: ResolvedOptions) {
   return { httpOnly: true, secure, sameSite, path: '/', overwrite: true, signed: false } as const;
 }
 
+/** Sets the session cookie (`<id>.<mac>`) for a full idle timeout. */
+export function setSessionCookie(ctx: Koa.Context, id: string, options: ResolvedOptions): void {
+  const { cookie, keys, idleTimeout } = options.session;
+  ctx.cookies.set(cookie, signId(id, keys), { ...cookieOptions(options), maxAge: idleTimeout * 1000 });
+}
+
 /**
  * The session middleware: binds koa-session to the app on first use
  * (koa-session extends the app's context prototype), then loads the session.
  */
 export function createSessionMiddleware(options: ResolvedOptions, repository: SessionRepository): Koa.Middleware {
   const { cookie, keys, idleTimeout, absoluteTimeout } = options.session;
-  const attributes = cookieOptions(options);
   const sessionOptions = {
     key: cookie,
-    ...attributes,
+    ...cookieOptions(options),
     maxAge: idleTimeout * 1000,
     autoCommit: false,
     rolling: false,
@@ -80,9 +85,7 @@ export function createSessionMiddleware(options: ResolvedOptions, repository: Se
     genid: generateId,
     externalKey: {
       get: (ctx: Koa.Context): string => verifySignedId(ctx.cookies.get(cookie), keys) ?? '',
-      set: (ctx: Koa.Context, id: string): void => {
-        ctx.cookies.set(cookie, signId(id, keys), { ...attributes, maxAge: idleTimeout * 1000 });
-      },
+      set: (ctx: Koa.Context, id: string): void => setSessionCookie(ctx, id, options),
     },
     valid: (_ctx: Koa.Context, data: SessionRecord): boolean => {
       const auth = data['auth'] as UserSession | undefined;

@@ -88,4 +88,16 @@ describe('rewriteHeaders', () => {
       expect(out, name).not.toHaveProperty(name);
     }
   });
+
+  it('keeps Connection and Upgrade for a WebSocket handshake, and strips the rest as for any call', () => {
+    const handshake = { ...browser, connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-key': 'k', 'keep-alive': 'timeout=5' };
+    const out = rewrite(handshake, { upgrade: true });
+    expect(out).toMatchObject({ connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-key': 'k', authorization: 'Bearer at-123' });
+    expect(out['cookie']).toBeUndefined();
+    expect(out['x-csrf']).toBeUndefined();
+    expect(out['keep-alive']).toBeUndefined();
+    const plain = rewrite(handshake);
+    expect(plain['connection']).toBeUndefined();
+    expect(plain['upgrade']).toBeUndefined();
+  });
 });

@@ -68,6 +68,11 @@ export class BffClient {
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   }
 
+  /** The session id inside the session cookie (`<id>.<mac>`), if there is one. */
+  sessionId(name = 'portcullis'): string | undefined {
+    return this.sessionCookie(name)?.split('.')[0];
+  }
+
   /** The value of the BFF session cookie, if any. */
   sessionCookie(name = 'portcullis'): string | undefined {
     return this.jar.get(this.baseUrl, name);

@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import type { MemorySessionStore, TokenSet, UserSession } from '@portcullis/bff';
 import type { DemoStack } from '@portcullis/demo/stack';
 import { expect } from 'vitest';
+import { authOf } from './sessions.ts';
 import { BffClient, formAction } from './bff-client.ts';
 import { browse, type BrowseResult } from './cookie-jar.ts';
 
@@ -17,13 +18,12 @@ export const SESSION_COOKIE = 'portcullis';
 
 /** The session id inside a tab's `portcullis` cookie (the part before the '.'). */
 export function sessionIdOf(client: BffClient, name = SESSION_COOKIE): string | undefined {
-  return client.sessionCookie(name)?.split('.')[0];
+  return client.sessionId(name);
 }
 
 /** The decrypted session record the BFF holds for `id` (undefined when gone). */
 export async function sessionRecord(stack: DemoStack, id: string): Promise<UserSession | undefined> {
-  const record = await stack.bff.bff.repository.get(id);
-  return record?.['auth'] as UserSession | undefined;
+  return authOf(stack.bff, id);
 }
 
 /** The real tokens of a tab's session, read from the BFF's store. */

@@ -8,9 +8,9 @@ import type { BffClient } from './bff-client.ts';
 
 /** The session id inside the tab's session cookie (`<id>.<mac>`). */
 export function sessionIdOf(tab: BffClient, cookieName = 'portcullis'): string {
-  const value = tab.sessionCookie(cookieName);
-  if (!value) throw new Error('the tab has no session cookie');
-  return value.split('.')[0]!;
+  const id = tab.sessionId(cookieName);
+  if (!id) throw new Error('the tab has no session cookie');
+  return id;
 }
 
 /** The signed-in part of a session record (by tab or by id), tokens decrypted; undefined when gone. */

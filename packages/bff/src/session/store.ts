@@ -50,4 +50,25 @@ export interface SessionStore {
    * time; without it, refreshes are serialised within one process only.
    */
   acquireLock?(name: string, leaseMs: number): Promise<LockHandle | undefined>;
+  /**
+   * Stores `record` under `id` only when nothing is stored there, atomically; `true` when it
+   * was stored. Replay markers (a back-channel logout token's `jti`) need it: with `get` then
+   * `set`, two concurrent deliveries would both pass. Without it the BFF falls back to that.
+   */
+  add?(id: string, record: SessionRecord, ttlMs: number): Promise<boolean>;
+  /**
+   * Compare-and-set: stores `record` as {@link SessionStore.set} does (index included) only when
+   * the record stored under `id` has the version `expected` (its string property `v`), or when
+   * nothing is stored and `expected` is `null`; `false` (nothing changed) otherwise, atomically.
+   * The BFF writes every session this way, so that a write never brings back an ended session
+   * nor overwrites tokens that another request or instance has just rotated. Without it the BFF
+   * falls back to `get` then `set`, which is safe within one process only.
+   */
+  setIf?(id: string, record: SessionRecord, ttlMs: number, index: SessionIndex | undefined, expected: string | null): Promise<boolean>;
+}
+
+/** The version of a record (its `v` property), as {@link SessionStore.setIf} compares it. */
+export function versionOf(record: SessionRecord | undefined): string | null | undefined {
+  if (record === undefined) return null;
+  return typeof record['v'] === 'string' ? record['v'] : undefined;
 }

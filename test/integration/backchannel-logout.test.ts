@@ -25,6 +25,13 @@ const post = (body: string, type = 'application/x-www-form-urlencoded') =>
 const send = (token: string) => post(new URLSearchParams({ logout_token: token }).toString());
 const jti = () => crypto.randomUUID();
 
+/** A logout token signed by the provider, with `exp` two minutes ahead unless the payload sets it (`exp: undefined` leaves it out). */
+const logoutToken = (payload: Record<string, unknown>, header: Record<string, unknown> = { typ: 'logout+jwt' }) => {
+  const claims = { exp: Math.floor(Date.now() / 1000) + 120, ...payload };
+  if (claims.exp === undefined) delete (claims as Record<string, unknown>)['exp'];
+  return stack.provider.signJwt(claims, header);
+};
+
 const signedIn = (user = 'alice') => BffClient.signedIn(stack.baseUrl, user);
 
 describe('back-channel logout from the real provider', () => {
@@ -49,7 +56,7 @@ describe('logout tokens', () => {
     const alice = await signedIn('alice');
     const other = await signedIn('alice');
     const { sid, sub } = (await authOf(stack.bff, alice))!;
-    const response = await send(await stack.provider.signJwt({ aud: stack.client.id, jti: jti(), sid, sub, events: EVENT }, { typ: 'logout+jwt' }));
+    const response = await send(await logoutToken({ aud: stack.client.id, jti: jti(), sid, sub, events: EVENT }, { typ: 'logout+jwt' }));
     expect(response.status).toBe(200);
     expect(response.headers.get('cache-control')).toBe('no-store');
     expect((await alice.user()).status).toBe(401);
@@ -60,15 +67,27 @@ describe('logout tokens', () => {
     const one = await signedIn('alice');
     const two = await signedIn('alice');
     const bob = await signedIn('bob');
-    const response = await send(await stack.provider.signJwt({ aud: stack.client.id, jti: jti(), sub: 'alice', events: EVENT }));
+    const response = await send(await logoutToken({ aud: stack.client.id, jti: jti(), sub: 'alice', events: EVENT }));
     expect(response.status).toBe(200);
     expect((await one.user()).status).toBe(401);
     expect((await two.user()).status).toBe(401);
     expect((await bob.user()).status).toBe(200);
   });
 
+  it('accepts a token without typ (explicit typing is RECOMMENDED, not required)', async () => {
+    const response = await send(await logoutToken({ aud: stack.client.id, jti: jti(), sub: 'nobody', events: EVENT }, {}));
+    expect(response.status).toBe(200);
+  });
+
+  it('lets exactly one of 10 concurrent deliveries of one token through (atomic replay marker)', async () => {
+    const token = await logoutToken({ aud: stack.client.id, jti: jti(), sub: 'nobody', events: EVENT });
+    const statuses = await Promise.all(Array.from({ length: 10 }, () => send(token).then((r) => r.status)));
+    expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 400)).toHaveLength(9);
+  });
+
   it('refuses a replayed jti', async () => {
-    const token = await stack.provider.signJwt({ aud: stack.client.id, jti: jti(), sub: 'nobody', events: EVENT });
+    const token = await logoutToken({ aud: stack.client.id, jti: jti(), sub: 'nobody', events: EVENT });
     expect((await send(token)).status).toBe(200);
     const replay = await send(token);
     expect(replay.status).toBe(400);
@@ -84,27 +103,32 @@ describe('logout tokens', () => {
     const now = () => Math.floor(Date.now() / 1000);
     const cases: Array<[string, () => Promise<Response>]> = [
       ['no body', () => post('')],
-      ['wrong content type', async () => post(JSON.stringify({ logout_token: await stack.provider.signJwt(base()) }), 'application/json')],
-      ['two logout tokens', async () => post(`logout_token=${await stack.provider.signJwt(base())}&logout_token=${await stack.provider.signJwt(base())}`)],
+      ['wrong content type', async () => post(JSON.stringify({ logout_token: await logoutToken(base()) }), 'application/json')],
+      ['two logout tokens', async () => post(`logout_token=${await logoutToken(base())}&logout_token=${await logoutToken(base())}`)],
       ['garbage', () => send('not-a-jwt')],
       ['alg none', () => send(new UnsecuredJWT({ ...base(), iss: stack.provider.issuer, iat: now() }).encode())],
       [
         'another key',
         async () => {
           const { privateKey } = await generateKeyPair('RS256');
-          return send(await new SignJWT({ ...base(), iss: stack.provider.issuer }).setProtectedHeader({ alg: 'RS256', kid: stack.provider.currentKid() }).setIssuedAt().sign(privateKey));
+          return send(await new SignJWT({ ...base(), iss: stack.provider.issuer }).setProtectedHeader({ alg: 'RS256', kid: stack.provider.currentKid() }).setIssuedAt().setExpirationTime('2m').sign(privateKey));
         },
       ],
-      ['wrong iss', async () => send(await stack.provider.signJwt({ ...base(), iss: 'http://evil.example' }))],
-      ['wrong aud', async () => send(await stack.provider.signJwt({ ...base(), aud: 'another-client' }))],
-      ['a nonce (an ID token)', async () => send(await stack.provider.signJwt({ ...base(), nonce: 'n' }))],
-      ['no events', async () => send(await stack.provider.signJwt({ aud: stack.client.id, jti: jti(), sub: 'bob' }))],
-      ['the wrong event', async () => send(await stack.provider.signJwt({ ...base(), events: { 'http://example.com/other': {} } }))],
-      ['neither sid nor sub', async () => send(await stack.provider.signJwt({ aud: stack.client.id, jti: jti(), events: EVENT }))],
-      ['no jti', async () => send(await stack.provider.signJwt({ aud: stack.client.id, sub: 'bob', events: EVENT }))],
-      ['an old iat', async () => send(await stack.provider.signJwt({ ...base(), iat: now() - 600 }))],
-      ['a future iat', async () => send(await stack.provider.signJwt({ ...base(), iat: now() + 600 }))],
-      ['typ at+jwt', async () => send(await stack.provider.signJwt(base(), { typ: 'at+jwt' }))],
+      ['wrong iss', async () => send(await logoutToken({ ...base(), iss: 'http://evil.example' }))],
+      ['wrong aud', async () => send(await logoutToken({ ...base(), aud: 'another-client' }))],
+      ['a nonce (an ID token)', async () => send(await logoutToken({ ...base(), nonce: 'n' }))],
+      ['no events', async () => send(await logoutToken({ aud: stack.client.id, jti: jti(), sub: 'bob' }))],
+      ['the wrong event', async () => send(await logoutToken({ ...base(), events: { 'http://example.com/other': {} } }))],
+      ['neither sid nor sub', async () => send(await logoutToken({ aud: stack.client.id, jti: jti(), events: EVENT }))],
+      ['no jti', async () => send(await logoutToken({ aud: stack.client.id, sub: 'bob', events: EVENT }))],
+      ['an old iat', async () => send(await logoutToken({ ...base(), iat: now() - 600 }))],
+      ['a future iat', async () => send(await logoutToken({ ...base(), iat: now() + 600 }))],
+      ['typ at+jwt', async () => send(await logoutToken(base(), { typ: 'at+jwt' }))],
+      ['typ JWT (what an ID token carries)', async () => send(await logoutToken(base(), { typ: 'JWT' }))],
+      ['no exp (REQUIRED since errata set 1)', async () => send(await logoutToken({ ...base(), exp: undefined }))],
+      ['an expired exp', async () => send(await logoutToken({ ...base(), exp: now() - 60 }))],
+      ['an exp more than an hour after iat', async () => send(await logoutToken({ ...base(), exp: now() + 7200 }))],
+      ['a jti of 300 characters', async () => send(await logoutToken({ ...base(), jti: 'j'.repeat(300) }))],
     ];
     for (const [name, attempt] of cases) {
       it(name, async () => {

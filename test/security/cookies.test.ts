@@ -108,7 +108,7 @@ describe('cookies of destroyed sessions', () => {
     await tab.login('alice');
     const value = tab.sessionCookie()!;
     const { sid, sub } = (await authOf(arena.stack.bff, tab))!;
-    const token = await arena.stack.provider.signJwt({ aud: arena.stack.client.id, jti: crypto.randomUUID(), sid, sub, events: EVENT }, { typ: 'logout+jwt' });
+    const token = await arena.stack.provider.signJwt({ aud: arena.stack.client.id, jti: crypto.randomUUID(), sid, sub, exp: Math.floor(Date.now() / 1000) + 120, events: EVENT }, { typ: 'logout+jwt' });
     const response = await fetch(`${arena.baseUrl}/bff/backchannel-logout`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },

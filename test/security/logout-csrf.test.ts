@@ -56,7 +56,9 @@ describe('logout without the right sid changes nothing', () => {
     ['the sid with a trailing space', () => `${victimSid} `],
     ['the session id from the cookie', () => victim.sessionCookie()!.split('.')[0]!],
     ['the whole session cookie value', () => victim.sessionCookie()!],
-    ['a multi-byte string of the same length', () => 'é'.repeat(victimSid.length / 2)],
+    ['a multi-byte string of half the length (same byte length)', () => 'é'.repeat(victimSid.length / 2)],
+    ['a multi-byte string of the same length (more bytes)', () => 'é'.repeat(victimSid.length)],
+    ['an emoji string of the same length', () => '😀'.repeat(victimSid.length / 2)],
   ];
 
   it.each(cases)('%s → 400, the session stays', async (name, make) => {

@@ -196,7 +196,7 @@ beforeAll(async () => {
     await carol.login('alice');
     collectCookies();
     const { sid, sub } = (await authOf(arena.stack.bff, carol))!;
-    const logoutToken = await arena.stack.provider.signJwt({ aud: arena.stack.client.id, jti: crypto.randomUUID(), sid, sub, events: EVENT }, { typ: 'logout+jwt' });
+    const logoutToken = await arena.stack.provider.signJwt({ aud: arena.stack.client.id, jti: crypto.randomUUID(), sid, sub, exp: Math.floor(Date.now() / 1000) + 120, events: EVENT }, { typ: 'logout+jwt' });
     secret('logout token', logoutToken);
     const post = (token: string) =>
       fetch(`${arena.baseUrl}/bff/backchannel-logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ logout_token: token }) });

@@ -15,7 +15,7 @@ import { callbackEndpoint } from './endpoints/callback.ts';
 import { loginEndpoint } from './endpoints/login.ts';
 import { logoutEndpoint } from './endpoints/logout.ts';
 import { userEndpoint } from './endpoints/user.ts';
-import { MethodNotAllowed, NotFound } from './errors.ts';
+import { InvalidRequest, MethodNotAllowed, NotFound } from './errors.ts';
 import { diagnosticsEndpoint } from './endpoints/diagnostics.ts';
 import { createConsoleLogger } from './logger.ts';
 import { FixedWindowLimiter, rateLimit } from './middleware/rate-limit.ts';
@@ -96,12 +96,27 @@ export function createBff(input: BffOptions): BffMiddleware {
   const proxySession = createProxySessionMiddleware(options, repository);
   const apiStacks = options.apis.map((route) => ({ route, stack: compose([handleErrors, proxySession, apiProxy(bff, engine, route)]) }));
 
+  const matches = (path: string, prefix: string): boolean =>
+    // `%` and `\\` right after the prefix are encoded-separator tricks: the route refuses them with 400.
+    path.startsWith(prefix) && (path.length === prefix.length || '/%\\'.includes(path[prefix.length]!));
+  const underBff = (path: string): boolean => path === options.path || path.startsWith(`${options.path}/`);
+  const warnedApps = new WeakSet<Koa>();
+
   const middleware = async function portcullis(ctx: Koa.Context, next: Koa.Next): Promise<void> {
+    if (ctx.app.proxy && !ctx.app.maxIpsCount && !warnedApps.has(ctx.app)) {
+      warnedApps.add(ctx.app);
+      logger.warn({}, 'app.proxy is on without app.maxIpsCount: Koa takes ctx.ip from the leftmost X-Forwarded-For entry, which the client writes (rate limits can be bypassed). Set app.maxIpsCount to the number of proxies in front.');
+    }
     const path = ctx.path;
-    if (path === options.path || path.startsWith(`${options.path}/`)) return bffStack(ctx, next);
-    for (const { route, stack } of apiStacks) {
-      // `%` and `\\` right after the prefix are encoded-separator tricks: the route refuses them with 400.
-      if (path.startsWith(route.path) && (path.length === route.path.length || '/%\\'.includes(path[route.path.length]!))) return stack(ctx, next);
+    if (underBff(path)) return bffStack(ctx, next);
+    for (const { route, stack } of apiStacks) if (matches(path, route.path)) return stack(ctx, next);
+    // The same paths in another spelling (`/%62ff/user`, `//bff/user`, `/x/../api`) are the BFF's to
+    // refuse: they must never fall through to the application (an SPA's index.html, say).
+    const canonical = canonicalPath(path);
+    if (canonical !== undefined && canonical !== path && (underBff(canonical) || options.apis.some((r) => matches(canonical, r.path)))) {
+      return handleErrors(ctx, async () => {
+        throw underBff(canonical) ? new NotFound('No BFF endpoint at this path: use its canonical spelling.') : new InvalidRequest('The path is not in canonical form (percent-encoded characters, "//" or dot segments).');
+      });
     }
     return next();
   } as BffMiddleware;
@@ -127,4 +142,25 @@ function unknownEndpoint(prefix: string, methods: Record<string, string[]>): Koa
     const allowed = methods[ctx.path.slice(prefix.length)];
     throw allowed ? new MethodNotAllowed(allowed) : new NotFound('No BFF endpoint at this path.');
   };
+}
+
+/**
+ * `path` percent-decoded, with `//` runs collapsed and dot segments resolved, as a server or
+ * proxy behind or in front of the BFF might read it; `undefined` when it cannot be decoded.
+ */
+function canonicalPath(path: string): string | undefined {
+  if (!/%|\/\/|\/\.{1,2}(\/|$)/.test(path)) return path;
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    return undefined;
+  }
+  const out: string[] = [];
+  for (const segment of decoded.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') out.pop();
+    else out.push(segment);
+  }
+  return `/${out.join('/')}${decoded.endsWith('/') && out.length ? '/' : ''}`;
 }

@@ -32,6 +32,25 @@ export interface ApiRoute {
    * Needs `server.on('upgrade', bff.upgrade)`.
    */
   ws?: boolean;
+  /**
+   * Response headers of this API that must not reach the browser, beyond the BFF's own list
+   * ({@link DENIED_RESPONSE_HEADERS}: cookies, `Clear-Site-Data`, HSTS, `Alt-Svc`, CORS…, which
+   * would change how the browser treats the BFF's whole origin). `remove` adds names; `keep`
+   * lets some of the default list through (never `Set-Cookie`/`Set-Cookie2`: the BFF owns its
+   * origin's cookies).
+   */
+  responseHeaders?: { remove?: string[]; keep?: string[] };
+}
+
+/** What `GET /bff/user` shows of the ID token's claims. */
+export interface UserOptions {
+  /**
+   * The claims shown to the SPA: a list of claim names, or a function from all the ID token's
+   * claims to the object shown. Default: every claim except protocol and session ones
+   * ({@link HIDDEN_CLAIMS}: `sid`, `nonce`, `at_hash`, `auth_time`, `iss`, `aud`, …), which an
+   * injected script could otherwise read (the provider's session id, for one).
+   */
+  claims?: string[] | ((claims: Readonly<Record<string, unknown>>) => Record<string, unknown>);
 }
 
 /** Pluggable rate limiting for `/bff/login` and `/bff/callback`. */
@@ -104,6 +123,8 @@ export interface BffOptions {
   apis?: ApiRoute[];
   /** Logout options. */
   logout?: LogoutOptions;
+  /** What `/bff/user` shows. */
+  user?: UserOptions;
   /** Logger (pino-compatible). Default: warnings and errors to the console as JSON lines. */
   logger?: BffLogger;
   /**
@@ -158,6 +179,8 @@ const routePath = z
   .regex(/^\/[A-Za-z0-9._~!$&'()+,;=:@-]+(\/[A-Za-z0-9._~!$&'()+,;=:@-]+)*$/, 'must be an absolute path like "/api/todos", without a trailing slash, query or wildcard (it is a prefix)')
   .refine((p) => !p.split('/').some((s) => s === '.' || s === '..'), 'must not contain "." or ".." segments');
 
+const headerName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be HTTP header names');
+
 const apiRoute = z.strictObject({
   path: routePath,
   target: z.string().refine((v) => isHttpUrl(v, { allowPath: true }) !== undefined && !new URL(v).search, 'must be an absolute http(s) URL without query, e.g. "http://localhost:4001/todos"'),
@@ -167,6 +190,12 @@ const apiRoute = z.strictObject({
   timeout: z.number().int().positive().max(600_000).default(30_000),
   maxBodySize: z.number().int().positive().default(10 * 1024 * 1024),
   ws: z.boolean().default(false),
+  responseHeaders: z
+    .strictObject({
+      remove: z.array(headerName).default([]),
+      keep: z.array(headerName.refine((h) => !h.toLowerCase().startsWith('set-cookie'), 'must not name Set-Cookie: the BFF owns the cookies of its origin')).default([]),
+    })
+    .default({ remove: [], keep: [] }),
 });
 
 const rateLimiter = z.custom<RateLimiter>((v) => typeof v === 'object' && v !== null && typeof (v as Record<string, unknown>)['hit'] === 'function');
@@ -229,6 +258,15 @@ const schema = z.strictObject({
       revokeTokens: z.boolean().default(true),
     })
     .default({ idTokenHint: false, revokeTokens: true }),
+  user: z
+    .strictObject({
+      claims: z
+        .union([z.array(z.string().min(1)), z.custom<NonNullable<UserOptions['claims']>>((v) => typeof v === 'function')], {
+          error: 'must be a list of claim names or a function (claims) => object',
+        })
+        .optional(),
+    })
+    .default({}),
   logger: logger.optional(),
   rateLimit: z
     .union([
@@ -251,7 +289,10 @@ export interface ResolvedOptions extends Omit<Parsed, 'session' | 'apis' | 'logg
     /** Whether cookies are `Secure` (false only for plain-http localhost). */
     secure: boolean;
   };
-  apis: Array<Required<Pick<ApiRoute, 'path' | 'target' | 'token' | 'timeout' | 'maxBodySize' | 'ws'>> & Pick<ApiRoute, 'scope' | 'resource'>>;
+  apis: Array<
+    Required<Pick<ApiRoute, 'path' | 'target' | 'token' | 'timeout' | 'maxBodySize' | 'ws'>> &
+      Pick<ApiRoute, 'scope' | 'resource'> & { responseHeaders: { remove: string[]; keep: string[] } }
+  >;
   logger: BffLogger | undefined;
   /** `baseUrl` without a trailing slash. */
   origin: string;

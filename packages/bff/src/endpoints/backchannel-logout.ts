@@ -10,6 +10,7 @@ import type Koa from 'koa';
 import type { Bff } from '../context.ts';
 import { InvalidRequest, ServerError } from '../errors.ts';
 import { LogoutTokenError, verifyLogoutToken } from '../protocol/logout-token.ts';
+import type { SessionStore } from '../session/store.ts';
 
 /** Largest accepted request body. */
 const MAX_BODY = 16 * 1024;
@@ -38,9 +39,10 @@ export function backchannelLogoutEndpoint(bff: Bff): Koa.Middleware {
       throw err;
     }
     // Replay defence: remember each jti for as long as its token could be accepted.
-    const seenKey = `jti:${claims.jti}`;
-    if (await store.get(seenKey)) throw new InvalidRequest('Invalid logout token: this jti was already used.');
-    await store.set(seenKey, { at: Date.now() }, (MAX_AGE_SECONDS + options.clockTolerance) * 1000);
+    // Set-if-absent in one step: two concurrent deliveries of one token must not both pass.
+    if (!(await markSeen(store, `jti:${claims.jti}`, (MAX_AGE_SECONDS + options.clockTolerance) * 1000))) {
+      throw new InvalidRequest('Invalid logout token: this jti was already used.');
+    }
 
     if (!store.findIds) throw new ServerError('The session store cannot look sessions up by sid or sub (findIds).');
     let ids = claims.sid ? await store.findIds({ sid: claims.sid }) : await store.findIds({ sub: claims.sub! });
@@ -54,6 +56,15 @@ export function backchannelLogoutEndpoint(bff: Bff): Koa.Middleware {
     ctx.status = 200;
     ctx.body = '';
   };
+}
+
+/** Records `key` unless it is there already; false when it was (a replay). */
+async function markSeen(store: SessionStore, key: string, ttlMs: number): Promise<boolean> {
+  if (store.add) return store.add(key, { at: Date.now() }, ttlMs);
+  // A store without `add`: check-then-set, atomic only within one process's event loop turn.
+  if (await store.get(key)) return false;
+  await store.set(key, { at: Date.now() }, ttlMs);
+  return true;
 }
 
 async function readBody(ctx: Koa.Context): Promise<string> {

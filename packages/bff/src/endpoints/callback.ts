@@ -13,20 +13,11 @@ import { ErrorResponse } from 'oidc-client-ts';
 import type { Bff } from '../context.ts';
 import { AuthorizationError, InvalidRequest, InvalidState } from '../errors.ts';
 import { preferHtmlErrors } from '../middleware/error-handler.ts';
+import { shownClaims } from '../protocol/user-claims.ts';
 import { singleQuery } from '../query.ts';
 import { sessionOf } from '../session/session-middleware.ts';
 import type { UserSession } from '../session/user-session.ts';
 import { bindingCookieName, bindingHash } from './login.ts';
-
-/** ID token claims that describe the token itself rather than the user; not shown to the SPA. */
-const PROTOCOL_CLAIMS = ['nonce', 'at_hash', 'c_hash', 's_hash', 'aud', 'azp', 'exp', 'iat', 'nbf', 'jti', 'iss'];
-
-/** The claims shown to the SPA. */
-export function userClaims(claims: Record<string, unknown>): Record<string, unknown> {
-  const shown = { ...claims };
-  for (const name of PROTOCOL_CLAIMS) delete shown[name];
-  return shown;
-}
 
 /** The callback endpoint. */
 export function callbackEndpoint(bff: Bff): Koa.Middleware {
@@ -67,7 +58,7 @@ export function callbackEndpoint(bff: Bff): Koa.Middleware {
     const auth: UserSession = {
       sub: tokens.claims.sub,
       ...(typeof tokens.claims['sid'] === 'string' ? { sid: tokens.claims['sid'] } : {}),
-      claims: userClaims(tokens.claims),
+      claims: shownClaims(tokens.claims, options.user.claims),
       logoutId: randomBytes(16).toString('base64url'),
       createdAt: Date.now(),
       tokens: {

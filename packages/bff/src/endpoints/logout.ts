@@ -6,7 +6,7 @@
  * `logout_hint`, but no `id_token_hint` unless configured: a token in a URL
  * lands in the address bar, the history and the provider's logs.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type Koa from 'koa';
 import type { Bff } from '../context.ts';
 import { InvalidRequest } from '../errors.ts';
@@ -15,7 +15,9 @@ import { singleQuery } from '../query.ts';
 import { checkReturnTo } from '../return-to.ts';
 import { authOf, endSession } from '../session/session-middleware.ts';
 
-const same = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
+/** Constant-time equality of any two strings: digests have one length whatever the input (multi-byte included). */
+const same = (a: string, b: string): boolean => timingSafeEqual(digest(a), digest(b));
 
 /** The logout endpoint. */
 export function logoutEndpoint(bff: Bff): Koa.Middleware {

@@ -1,13 +1,24 @@
 /**
- * Logout token verification (OpenID Connect Back-Channel Logout 1.0 §2.6):
- * signature through the provider's JWKS, iss, aud = client id, iat within a
- * window, the back-channel-logout event, `sid` and/or `sub`, no `nonce`
- * (so an ID token cannot be passed off as a logout token), and a `jti`
- * never seen before.
+ * Logout token verification (OpenID Connect Back-Channel Logout 1.0 §2.6,
+ * errata set 1): signature through the provider's JWKS, iss, aud = client
+ * id, `iat` within a window, `exp` present (REQUIRED since errata 1) and at
+ * most {@link MAX_LIFETIME_SECONDS} after `iat`, the back-channel-logout
+ * event, `sid` and/or `sub`, no `nonce` (so an ID token cannot be passed off
+ * as a logout token), a `jti`. A `typ` header, when present, must be
+ * `logout+jwt` (§2.4; `JWT` is what an ID token or access token may carry,
+ * and Nimbus and oidc-provider judge the same way). Tokens without `typ` are
+ * accepted: explicit typing is RECOMMENDED, not required, and the rules
+ * above already tell logout tokens apart. The caller keeps the replay check
+ * (`jti` seen once).
  */
 import { jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 
 const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+
+/** Longest accepted `exp - iat`. The acceptance window itself is `iat` + `maxAgeSeconds`. */
+export const MAX_LIFETIME_SECONDS = 3600;
+/** Longest accepted `jti` (it becomes a store key). */
+const MAX_JTI_LENGTH = 256;
 
 /** What a valid logout token says. */
 export interface LogoutTokenClaims {
@@ -40,15 +51,16 @@ export async function verifyLogoutToken(token: string, keys: JWTVerifyGetKey, ex
       algorithms: expect.algorithms,
       clockTolerance: expect.clockTolerance,
       maxTokenAge: expect.maxAgeSeconds,
-      requiredClaims: ['iat', 'jti', 'events'],
+      requiredClaims: ['iat', 'exp', 'jti', 'events'],
     });
     payload = result.payload;
     typ = result.protectedHeader.typ;
   } catch (err) {
     throw new LogoutTokenError(`the logout token could not be verified (${(err as { code?: string }).code ?? 'invalid'})`);
   }
-  if (typ !== undefined && !/^(application\/)?logout\+jwt$/i.test(typ) && typ.toUpperCase() !== 'JWT') throw new LogoutTokenError(`typ "${typ}" is not a logout token type`);
+  if (typ !== undefined && !/^(application\/)?logout\+jwt$/i.test(typ)) throw new LogoutTokenError(`typ "${typ.slice(0, 40)}" is not logout+jwt`);
   const now = Math.floor(Date.now() / 1000);
+  if (typeof payload.exp !== 'number' || typeof payload.iat !== 'number' || payload.exp - payload.iat > MAX_LIFETIME_SECONDS) throw new LogoutTokenError(`exp must be at most ${MAX_LIFETIME_SECONDS} s after iat`);
   if ((payload.iat ?? 0) > now + expect.clockTolerance) throw new LogoutTokenError('iat is in the future');
   const events = payload['events'];
   if (typeof events !== 'object' || events === null || typeof (events as Record<string, unknown>)[EVENT] !== 'object') throw new LogoutTokenError('events lacks the back-channel logout event');
@@ -56,6 +68,6 @@ export async function verifyLogoutToken(token: string, keys: JWTVerifyGetKey, ex
   const sub = typeof payload.sub === 'string' && payload.sub ? payload.sub : undefined;
   const sid = typeof payload['sid'] === 'string' && payload['sid'] ? (payload['sid'] as string) : undefined;
   if (!sub && !sid) throw new LogoutTokenError('neither sid nor sub is present');
-  if (typeof payload.jti !== 'string' || !payload.jti) throw new LogoutTokenError('jti is missing');
+  if (typeof payload.jti !== 'string' || !payload.jti || payload.jti.length > MAX_JTI_LENGTH) throw new LogoutTokenError('jti is missing or too long');
   return { jti: payload.jti, ...(sub ? { sub } : {}), ...(sid ? { sid } : {}) };
 }

@@ -15,14 +15,18 @@ import type { ResolvedOptions } from '../options.ts';
 import { authOf, commitSession } from '../session/session-middleware.ts';
 import { checkDeclaredLength, limitedBody } from './body-limit.ts';
 import { rewriteHeaders } from './forwarded-headers.ts';
+import { deniedHeaders, filterResponseHeaders } from './response-headers.ts';
 import { pathBelow } from './upstream-path.ts';
+
+const DEFAULT_DENIED = deniedHeaders({ remove: [], keep: [] });
 
 type Route = ResolvedOptions['apis'][number];
 
 const UPSTREAM = Symbol('portcullis.upstreamRequest');
 const OVERFLOW = Symbol('portcullis.bodyOverflow');
 const CLIENT_CONNECTION = Symbol('portcullis.clientConnection');
-type Tagged = IncomingMessage & { [UPSTREAM]?: ClientRequest; [OVERFLOW]?: boolean; [CLIENT_CONNECTION]?: string };
+const DENIED = Symbol('portcullis.deniedResponseHeaders');
+type Tagged = IncomingMessage & { [UPSTREAM]?: ClientRequest; [OVERFLOW]?: boolean; [CLIENT_CONNECTION]?: string; [DENIED]?: ReadonlySet<string> };
 
 /** Methods whose requests Node sends without chunked framing: a chunked body there would be unframed upstream. */
 const UNFRAMED_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT']);
@@ -36,7 +40,8 @@ export class ProxyEngine {
   constructor() {
     // The BFF owns the cookies of its origin: an upstream API does not set any.
     this.proxy.on('proxyRes', (proxyRes, req) => {
-      delete proxyRes.headers['set-cookie'];
+      // Headers that act on the BFF's whole origin (cookies, Clear-Site-Data, HSTS, CORS…): the route's list.
+      filterResponseHeaders(proxyRes.headers, (req as Tagged)[DENIED] ?? DEFAULT_DENIED);
       // Hop-by-hop: the upstream's connection is not the browser's. Honour what the browser asked.
       for (const name of ['connection', 'keep-alive', 'proxy-connection']) delete proxyRes.headers[name];
       proxyRes.headers['connection'] = (req as Tagged)[CLIENT_CONNECTION] === 'close' ? 'close' : 'keep-alive';
@@ -75,6 +80,7 @@ export class ProxyEngine {
 /** The proxy middleware of one route. */
 export function apiProxy(bff: Bff, engine: ProxyEngine, route: Route): Koa.Middleware {
   const { target, agent } = engine.upstream(route);
+  const denied = deniedHeaders(route.responseHeaders);
   const publicUrl = new URL(bff.options.origin);
   return async function proxyApi(ctx) {
     if (!isSameOriginRequest(ctx, bff.options.origin)) throw new CsrfRequired();
@@ -90,7 +96,8 @@ export function apiProxy(bff: Bff, engine: ProxyEngine, route: Route): Koa.Middl
     if (chunked && UNFRAMED_METHODS.has(ctx.method)) throw new LengthRequired();
     const tagged = ctx.req as Tagged;
     tagged[CLIENT_CONNECTION] = String(ctx.req.headers['connection'] ?? '').toLowerCase();
-    rewriteHeaders(ctx.req.headers, { accessToken, clientIp: ctx.ip, publicUrl, trustProxy: ctx.app.proxy });
+    tagged[DENIED] = denied;
+    rewriteHeaders(ctx.req.headers, { accessToken, peerIp: ctx.req.socket.remoteAddress ?? '', publicUrl, trustProxy: ctx.app.proxy });
     // Re-frame a streamed body explicitly (Transfer-Encoding is hop-by-hop and was removed above).
     if (chunked) ctx.req.headers['transfer-encoding'] = 'chunked';
     ctx.req.url = `${rest || ''}${ctx.search}`;

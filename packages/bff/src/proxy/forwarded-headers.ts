@@ -16,8 +16,12 @@ const FORWARDED = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwar
 export interface ForwardContext {
   /** The bearer token to send, or `undefined` for none. */
   accessToken: string | undefined;
-  /** The client address (Koa's `ctx.ip`, which honours `app.proxy`). */
-  clientIp: string;
+  /**
+   * The address of the peer that sent the request to the BFF (`socket.remoteAddress`): the
+   * entry the BFF appends to X-Forwarded-For. Never Koa's `ctx.ip`, which behind a proxy is
+   * read from X-Forwarded-For, whose leftmost entries the client writes.
+   */
+  peerIp: string;
   /** The BFF's public origin URL. */
   publicUrl: URL;
   /** Whether a trusted proxy in front set X-Forwarded-* (Koa's `app.proxy`). */
@@ -49,7 +53,7 @@ export function rewriteHeaders(headers: IncomingHttpHeaders, forward: ForwardCon
   const kept = forward.upgrade ? UPGRADE : undefined;
   for (const name of [...HOP_BY_HOP, ...BROWSER_ONLY, ...FORWARDED, ...named]) if (!kept?.has(name)) delete headers[name];
   if (forward.accessToken) headers['authorization'] = `Bearer ${forward.accessToken}`;
-  headers['x-forwarded-for'] = priorFor ? `${String(priorFor)}, ${forward.clientIp}` : forward.clientIp;
+  headers['x-forwarded-for'] = priorFor ? `${String(priorFor)}, ${forward.peerIp}` : forward.peerIp;
   headers['x-forwarded-host'] = forward.publicUrl.host;
   headers['x-forwarded-proto'] = forward.publicUrl.protocol.slice(0, -1);
 }

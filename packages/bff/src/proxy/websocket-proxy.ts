@@ -50,7 +50,7 @@ export function createUpgradeHandler(bff: Bff, engine: ProxyEngine, session: Koa
       },
     ]);
     await handshake(ctx, async () => {});
-    rewriteHeaders(req.headers, { accessToken, clientIp: ctx.ip, publicUrl, trustProxy: app.proxy, upgrade: true });
+    rewriteHeaders(req.headers, { accessToken, peerIp: ctx.req.socket.remoteAddress ?? '', publicUrl, trustProxy: app.proxy, upgrade: true });
     const { target, agent } = engine.upstream(route);
     engine.proxy.ws(req, socket, head, { target, agent }, (err: NodeJS.ErrnoException) => {
       bff.logger.warn({ route: route.path, code: err.code }, 'upstream WebSocket failed');

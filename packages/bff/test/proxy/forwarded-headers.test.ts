@@ -7,7 +7,7 @@ const publicUrl = new URL('https://app.example.com');
 
 function rewrite(headers: IncomingHttpHeaders, forward: Partial<ForwardContext> = {}): IncomingHttpHeaders {
   const copy = { ...headers };
-  rewriteHeaders(copy, { accessToken: 'at-123', clientIp: '203.0.113.7', publicUrl, trustProxy: false, ...forward });
+  rewriteHeaders(copy, { accessToken: 'at-123', peerIp: '203.0.113.7', publicUrl, trustProxy: false, ...forward });
   return copy;
 }
 
@@ -62,7 +62,7 @@ describe('rewriteHeaders', () => {
   });
 
   it('appends the client to a trusted proxy\'s X-Forwarded-For chain', () => {
-    const out = rewrite({ ...browser, 'x-forwarded-for': '198.51.100.1, 198.51.100.2' }, { trustProxy: true, clientIp: '198.51.100.1' });
+    const out = rewrite({ ...browser, 'x-forwarded-for': '198.51.100.1, 198.51.100.2' }, { trustProxy: true, peerIp: '198.51.100.1' });
     expect(out['x-forwarded-for']).toBe('198.51.100.1, 198.51.100.2, 198.51.100.1');
     // Host and proto always describe the public origin, even behind a proxy.
     const behind = rewrite({ ...browser, 'x-forwarded-host': 'internal:8080', 'x-forwarded-proto': 'http' }, { trustProxy: true });

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 
-/** A running test Redis (stop it at the end: its data directory is removed then). */
+/** A running test Redis (stop it at the end; its data directory stays in the OS temp dir). */
 export interface TestRedis {
   url: string;
   port: number;
@@ -23,7 +23,8 @@ export interface TestRedis {
   dump(): Promise<Array<{ key: string; value: string }>>;
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port free on 127.0.0.1 right now. */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as { port: number };
@@ -31,24 +32,60 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function launch(port: number, dir: string): Promise<ChildProcess> {
+/** Whether `port` can be bound on 127.0.0.1 right now. */
+export async function isFree(port: number): Promise<boolean> {
+  const server = createServer();
+  const ok = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => resolve(true));
+  });
+  if (ok) await new Promise<void>((r) => server.close(() => r()));
+  return ok;
+}
+
+/**
+ * Starts `redis-server` with `args` and resolves once it accepts connections. Its
+ * output is drained for good (a full pipe would block the server) and the last
+ * few kB are kept for error messages.
+ */
+export function spawnRedis(args: string[], ready: RegExp = /Ready to accept connections/): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    // Append-only file in a temp dir: data survives a stop/start, as with a real Redis restart.
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir, '--protected-mode', 'yes'];
     const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
+    let started = false;
     const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${output}`)), 5000);
     child.on('error', (err) => {
       clearTimeout(timer);
       reject(new Error(`redis-server could not run (${err.message}): run the README's test command, which installs it`));
     });
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (/Ready to accept connections/.test(output)) {
+    const onData = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-4000);
+      if (!started && ready.test(output)) {
+        started = true;
         clearTimeout(timer);
         resolve(child);
       }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (!started) reject(new Error(`redis-server exited (${code}): ${output}`));
     });
+  });
+}
+
+function launch(port: number, dir: string): Promise<ChildProcess> {
+  // Append-only file in a temp dir: data survives a stop/start, as with a real Redis restart.
+  return spawnRedis(['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir, '--protected-mode', 'yes']);
+}
+
+/** Kills `child` (SIGKILL, like a crash) and waits for it to exit. */
+export async function kill(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
   });
 }
 
@@ -64,11 +101,7 @@ export async function startRedis(): Promise<TestRedis> {
     async stop() {
       const current = child;
       child = undefined;
-      if (!current || current.exitCode !== null) return;
-      await new Promise<void>((resolve) => {
-        current.once('exit', () => resolve());
-        current.kill('SIGKILL');
-      });
+      await kill(current);
     },
     async start() {
       if (!child) child = await launch(port, dir);

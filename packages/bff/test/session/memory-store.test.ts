@@ -102,14 +102,63 @@ describe('MemorySessionStore: LRU bound', () => {
     expect(store.size).toBe(2);
   });
 
-  it('evicts records without an index (login states) before signed-in sessions', async () => {
+  it('never evicts a session for a login state, nor a login state for a session: each kind has its own budget', async () => {
     store = new MemorySessionStore({ maxEntries: 3 });
     await store.set('session', {}, 60_000, { sub: 'alice', sid: 'p' });
     for (let i = 0; i < 10; i++) await store.set(`state:${i}`, {}, 60_000);
-    expect(store.size).toBe(3);
+    // Login states are bounded by their own budget (maxUnindexed, default maxEntries): the oldest went.
+    expect(store.size).toBe(4);
     expect(await store.findIds({ sub: 'alice' })).toEqual(['session']);
     expect(await store.get('state:9')).toBeDefined();
-    expect(await store.get('state:0')).toBeUndefined();
+    expect(await store.get('state:7')).toBeDefined();
+    expect(await store.get('state:6')).toBeUndefined();
+    expect(store.unindexedEvictions).toBe(7);
+    // Sessions filling up never push out the login states (or markers) just written.
+    for (let i = 0; i < 10; i++) await store.set(`s${i}`, {}, 60_000, { sub: `u${i}` });
+    for (const id of ['state:7', 'state:8', 'state:9']) expect(await store.get(id)).toBeDefined();
+    expect(store.size).toBe(6);
+    expect(store.evictions).toBe(8); // 'session' + s0..s6
+  });
+
+  it('never evicts the record being written, whatever the budget', async () => {
+    store = new MemorySessionStore({ maxEntries: 1, maxUnindexed: 1 });
+    await store.set('a', { n: 1 }, 60_000, { sub: 'alice' });
+    await store.set('b', { n: 2 }, 60_000, { sub: 'bob' });
+    expect(await store.get('b')).toEqual({ n: 2 });
+    await store.set('state:1', {}, 60_000);
+    expect(await store.add('jti:1', {}, 60_000)).toBe(true);
+    expect(await store.get('jti:1')).toEqual({});
+    expect(await store.get('b')).toEqual({ n: 2 });
+    // Ending a session (a tombstone under its id, without index) keeps the tombstone.
+    await store.set('b', { ended: 1 }, 60_000);
+    expect(await store.get('b')).toEqual({ ended: 1 });
+    expect(await store.findIds({ sub: 'bob' })).toEqual([]);
+  });
+
+  it('a login flood stays bounded by maxUnindexed', async () => {
+    store = new MemorySessionStore({ maxEntries: 10, maxUnindexed: 50 });
+    for (let i = 0; i < 1000; i++) await store.set(`state:${i}`, { i }, 60_000);
+    expect(store.size).toBe(50);
+    expect(await store.get('state:999')).toEqual({ i: 999 });
+    expect(await store.get('state:949')).toBeUndefined();
+  });
+
+  it('logs session evictions as a warning at most once a minute, with the count since the last line', async () => {
+    const lines: Array<{ fields: Record<string, unknown>; msg: string }> = [];
+    store = new MemorySessionStore({ maxEntries: 2, logger: { warn: (fields, msg) => lines.push({ fields, msg }) } });
+    for (let i = 0; i < 5; i++) await store.set(`s${i}`, { secret: 'never-logged' }, 3_600_000, { sub: `u${i}` });
+    expect(store.evictions).toBe(3);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.fields).toMatchObject({ evicted: 1, evictedTotal: 1, limit: 2 });
+    expect(lines[0]!.msg).toMatch(/session store full/);
+    vi.advanceTimersByTime(59_000);
+    await store.set('s5', {}, 3_600_000, { sub: 'u5' });
+    expect(lines).toHaveLength(1);
+    vi.advanceTimersByTime(1_000); // the sweep timer writes what is due
+    expect(lines).toHaveLength(2);
+    expect(lines[1]!.fields).toMatchObject({ evicted: 3, evictedTotal: 4 });
+    expect(JSON.stringify(lines)).not.toContain('never-logged');
+    expect(JSON.stringify(lines)).not.toMatch(/"s\d"|u\d/); // no session ids nor users either
   });
 
   it('stays bounded under many writes', async () => {
@@ -149,6 +198,70 @@ describe('MemorySessionStore: index', () => {
     await store.set('a', {}, 60_000);
     expect(await store.findIds({ sub: 'alice' })).toEqual([]);
     expect(await store.findIds({ sid: 'op-2' })).toEqual([]);
+  });
+});
+
+describe('MemorySessionStore: add and setIf', () => {
+  it('add stores only when nothing (live) is stored', async () => {
+    store = new MemorySessionStore();
+    expect(await store.add('jti:1', { at: 1 }, 1000)).toBe(true);
+    expect(await store.add('jti:1', { at: 2 }, 1000)).toBe(false);
+    expect(await store.get('jti:1')).toEqual({ at: 1 });
+    vi.advanceTimersByTime(1000);
+    expect(await store.add('jti:1', { at: 3 }, 1000)).toBe(true);
+    expect(await store.get('jti:1')).toEqual({ at: 3 });
+  });
+
+  it('of many concurrent adds, exactly one wins', async () => {
+    store = new MemorySessionStore();
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => store.add('jti:x', { i }, 60_000)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('setIf(null) creates only when nothing is stored; setIf(v) replaces only that version', async () => {
+    store = new MemorySessionStore();
+    expect(await store.setIf('a', { v: '1', n: 1 }, 60_000, { sub: 'alice' }, null)).toBe(true);
+    expect(await store.setIf('a', { v: 'x' }, 60_000, undefined, null)).toBe(false);
+    expect(await store.setIf('a', { v: '2', n: 2 }, 60_000, { sub: 'alice', sid: 'p' }, '0')).toBe(false);
+    expect(await store.get('a')).toEqual({ v: '1', n: 1 });
+    expect(await store.setIf('a', { v: '2', n: 2 }, 60_000, { sub: 'alice', sid: 'p' }, '1')).toBe(true);
+    expect(await store.get('a')).toEqual({ v: '2', n: 2 });
+    expect(await store.findIds({ sid: 'p' })).toEqual(['a']);
+    // Nothing stored: a version never matches.
+    expect(await store.setIf('none', { v: '1' }, 60_000, undefined, '1')).toBe(false);
+    expect(await store.get('none')).toBeUndefined();
+  });
+
+  it('a tombstone (a record without v) never matches a version, and is not absent either', async () => {
+    store = new MemorySessionStore();
+    await store.set('a', { ended: 123 }, 60_000);
+    expect(await store.setIf('a', { v: '1' }, 60_000, { sub: 'alice' }, null)).toBe(false);
+    expect(await store.setIf('a', { v: '1' }, 60_000, { sub: 'alice' }, 'undefined')).toBe(false);
+    expect(await store.setIf('a', { v: '1' }, 60_000, { sub: 'alice' }, '')).toBe(false);
+    await store.set('b', { v: 7 }, 60_000); // a non-string v is no version
+    expect(await store.setIf('b', { v: '8' }, 60_000, undefined, '7')).toBe(false);
+    expect(await store.get('a')).toEqual({ ended: 123 });
+  });
+
+  it('an expired record counts as nothing stored', async () => {
+    store = new MemorySessionStore();
+    await store.setIf('a', { v: '1' }, 1000, { sub: 'alice' }, null);
+    vi.advanceTimersByTime(1000);
+    expect(await store.setIf('a', { v: '2' }, 1000, { sub: 'alice' }, '1')).toBe(false);
+    expect(await store.setIf('a', { v: '2' }, 1000, { sub: 'alice' }, null)).toBe(true);
+  });
+
+  it('two setIf racing on the same expected version: exactly one wins', async () => {
+    store = new MemorySessionStore();
+    await store.set('a', { v: '1' }, 60_000, { sub: 'alice' });
+    const results = await Promise.all([store.setIf('a', { v: '2a' }, 60_000, { sub: 'alice' }, '1'), store.setIf('a', { v: '2b' }, 60_000, { sub: 'alice' }, '1')]);
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(await store.get('a')).toEqual({ v: results[0] ? '2a' : '2b' });
+  });
+
+  it('roundTrip is a no-op that resolves', async () => {
+    store = new MemorySessionStore();
+    await expect(store.roundTrip()).resolves.toBeUndefined();
   });
 });
 

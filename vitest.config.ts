@@ -53,6 +53,18 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        // Packs the packages with npm and installs them in a fresh project outside
+        // the workspace (npm registry needed): builds and an install, hence the timeouts.
+        test: {
+          name: 'consumer',
+          root: './test',
+          environment: 'node',
+          include: ['consumer/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 240_000,
+        },
+      },
     ],
   },
 });

@@ -92,11 +92,22 @@ describe.concurrent('portcullis command', () => {
     expect(port.output).toContain('PORTCULLIS_PORT must be a whole number');
     const store = await runPortcullis(['serve', '--config', writeConfig('bad-store.json', { ...goodConfig(), session: { store: { type: 'mongo' } } })], secretsEnv);
     expect(store.code).toBe(2);
-    expect(store.output).toContain('option "session.store"');
+    expect(store.output).toContain('option "session.store.type" must be "memory" or "redis" (PORTCULLIS_SESSION_STORE)');
     const staticDir = await runPortcullis(['serve', '--config', file, '--static', path.join(dir, 'no-such-dist')], secretsEnv);
     expect(staticDir.code).toBe(2);
     expect(staticDir.output).toContain('option "static": directory');
     expect(staticDir.output).toContain('(from --static)');
+  });
+
+  it('check: a misspelt key gets "did you mean", a missing secret names its variables', async () => {
+    const { baseUrl, ...rest } = goodConfig();
+    const typo = await runPortcullis(['check', '--config', writeConfig('typo.json', { ...rest, baseURL: baseUrl })], secretsEnv);
+    expect(typo.code).toBe(2);
+    expect(typo.output).toContain('unknown option "baseURL": did you mean "baseUrl"?');
+    expect(typo.output).not.toContain('must be a string');
+    const noSecret = await runPortcullis(['check', '--config', writeConfig('no-secret.json', goodConfig())], { PORTCULLIS_SESSION_KEYS: sessionKey });
+    expect(noSecret.code).toBe(2);
+    expect(noSecret.output).toContain('option "clientSecret" is required: set PORTCULLIS_CLIENT_SECRET or PORTCULLIS_CLIENT_SECRET_FILE');
   });
 
   it('refuses a secret on the command line and says why', async () => {

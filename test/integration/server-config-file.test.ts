@@ -169,20 +169,23 @@ describe('portcullis serve --config', () => {
     expect(proc.output()).not.toContain('QUERYSTATE456');
   });
 
-  it('turns /readyz to 503 naming the provider while it is down, and back to 200', async () => {
+  it('reports the provider failed in /readyz while it is down (still 200: the outage is not this instance\'s), then ok', async () => {
     await upstreams.provider.stop();
     try {
-      const down = await pollReady(503);
-      expect(down.body['status']).toBe('unavailable');
-      const provider = (down.body['checks'] as Record<string, { status: string; error: string; target: string }>)['provider']!;
+      const down = await pollProvider('fail');
+      expect(down.status).toBe(200);
+      expect(down.body['status']).toBe('ok');
+      const provider = (down.body['checks'] as Record<string, { status: string; error: string; target: string; required: boolean }>)['provider']!;
       expect(provider.status).toBe('fail');
+      expect(provider.required).toBe(false);
       expect(provider.target).toBe(upstreams.provider.issuer);
       expect(provider.error).toContain(upstreams.provider.issuer);
       expect((await fetch(`${baseUrl}/healthz`)).status).toBe(200);
     } finally {
       await upstreams.provider.restart();
     }
-    const up = await pollReady(200);
+    const up = await pollProvider('ok');
+    expect(up.status).toBe(200);
     expect(up.body['status']).toBe('ok');
   });
 
@@ -223,14 +226,14 @@ describe('portcullis serve --config', () => {
   });
 });
 
-async function pollReady(status: number): Promise<{ body: Record<string, unknown> }> {
+async function pollProvider(status: 'ok' | 'fail'): Promise<{ status: number; body: Record<string, unknown> }> {
   const deadline = Date.now() + 8000;
   let last: Record<string, unknown> = {};
   while (Date.now() < deadline) {
     const response = await fetch(`${baseUrl}/readyz`);
     last = (await response.json()) as Record<string, unknown>;
-    if (response.status === status) return { body: last };
+    if ((last['checks'] as Record<string, { status: string }> | undefined)?.['provider']?.status === status) return { status: response.status, body: last };
     await new Promise((resolve) => setTimeout(resolve, 150));
   }
-  throw new Error(`/readyz never answered ${status}: ${JSON.stringify(last)}`);
+  throw new Error(`/readyz never reported the provider ${status}: ${JSON.stringify(last)}`);
 }

@@ -1,11 +1,13 @@
 /**
  * `portcullis check`: validates a configuration the way `serve` would and
  * reaches what it depends on (the provider's discovery document, the session
- * store), without listening. Returns the lines to print and the verdict.
+ * store through a write/read/delete round trip), without listening. Returns
+ * the lines to print and the verdict. Redis settings that lose sessions
+ * (no persistence, an eviction policy) are warnings: the exit status stays.
  */
 import { type ServerConfig, validateBffOptions } from './config.ts';
 import { providerCheck, Readiness } from './health.ts';
-import { openStore } from './store.ts';
+import { openStore, type StoreInspection } from './store.ts';
 
 /** The outcome of a check. */
 export interface CheckOutcome {
@@ -18,6 +20,7 @@ export async function checkConfig(config: ServerConfig, options: { timeoutMs?: n
   await validateBffOptions(config);
   const store = await openStore(config.store);
   try {
+    // Here the provider counts: an operator running `check` wants to know it is unreachable.
     const readiness = new Readiness([providerCheck(config.bff.issuer, options.fetch), store.check], { timeoutMs: options.timeoutMs ?? 5000, cacheMs: 0 });
     const report = await readiness.run();
     const lines: string[] = [];
@@ -29,15 +32,45 @@ export async function checkConfig(config: ServerConfig, options: { timeoutMs?: n
       row(name, result.status === 'ok' ? `${result.target}: OK (${result.durationMs} ms)` : `${result.target}: FAILED: ${result.error}`);
     }
     if (config.store.type === 'memory') row('', 'memory store: run a single instance (use redis for more)');
+    const warnings = [...config.warnings];
+    if (store.inspect && report.checks['store']?.status === 'ok') {
+      try {
+        warnings.push(...storeWarnings(await store.inspect()));
+      } catch (err) {
+        warnings.push(`could not read the Redis settings (${err instanceof Error ? err.message.split('\n')[0] : String(err)}): check persistence and maxmemory-policy yourself`);
+      }
+    }
     const apis = config.bff.apis ?? [];
     row('apis', apis.length ? apis.map((a) => `${a.path} -> ${a.target}`).join(', ') : 'none');
     row('static', config.static ? config.static.dir : 'none');
-    row('listen', `${config.host ?? '*'}:${config.port}${config.trustProxy ? ' (trustProxy)' : ''}`);
-    for (const warning of config.warnings) row('warning', warning);
+    const proxies = config.trustProxy ? ` (trustProxy: ${config.trustProxy} ${config.trustProxy === 1 ? 'proxy' : 'proxies'})` : '';
+    row('listen', `${config.host ?? '*'}:${config.port}${proxies}`);
+    row('readyz', config.readyRequiresProvider ? 'fails while the provider fails (readyRequiresProvider)' : 'store only; the provider is reported, not required');
+    for (const warning of warnings) row('warning', warning);
     const ok = report.status === 'ok';
-    lines.unshift(ok ? 'portcullis check: OK' : `portcullis check: FAILED (${Object.entries(report.checks).filter(([, r]) => r.status !== 'ok').map(([n]) => n).join(', ')})`);
+    const failed = Object.entries(report.checks).filter(([, r]) => r.status !== 'ok').map(([n]) => n);
+    lines.unshift(ok ? 'portcullis check: OK' : `portcullis check: FAILED (${failed.join(', ')})`);
     return { ok, lines };
   } finally {
     await store.close();
   }
+}
+
+/**
+ * Redis settings under which users get logged out. Every policy but
+ * `noeviction` may evict sessions: `volatile-*` ones too, since every
+ * session key carries a TTL. Under `noeviction` a full Redis refuses writes
+ * (logins fail with 503) instead of silently dropping sessions.
+ */
+export function storeWarnings(info: StoreInspection): string[] {
+  const warnings: string[] = [];
+  if (!info.persistence.aof && !info.persistence.rdb) {
+    warnings.push('redis has neither AOF nor RDB persistence: a Redis restart logs everyone out (set appendonly yes, or save snapshots)');
+  }
+  if (info.maxmemoryPolicy !== 'noeviction') {
+    warnings.push(
+      `redis maxmemory-policy is ${info.maxmemoryPolicy}: when memory runs out Redis evicts keys, sessions included (volatile-* policies too: every session has a TTL), which logs users out; set maxmemory-policy noeviction`,
+    );
+  }
+  return warnings;
 }

@@ -59,13 +59,14 @@ Options:
       --static <dir>      Serve the SPA build in <dir> (SPA fallback to index.html)
   -p, --port <port>       Port (default 3000)
       --host <host>       Interface to listen on (default: all)
-      --trust-proxy       Trust X-Forwarded-* headers from a reverse proxy
+      --trust-proxy[=<n>] Trust X-Forwarded-* from <n> reverse proxies in front
+                          (default 1; each must append to X-Forwarded-For)
       --log-level <level> fatal, error, warn, info (default), debug, trace, silent
   -h, --help              This help
   -v, --version           The version
 
 Precedence: config file < environment variables < flags.
-Secrets (client secret, session keys, Redis URL) are never read from flags:
+Secrets (client secret, session keys, Redis URLs and passwords) are never read from flags:
 set them in the environment, in files (*_FILE variables), or in the config
 file as a value, { "file": "/run/secrets/name" } or { "env": "NAME" }.
 
@@ -73,7 +74,8 @@ Environment variables:
 ${envRows.map((r) => `  ${r.name.padEnd(width)}  ${r.description}`).join('\n')}
 
 Endpoints besides the BFF's: GET /healthz (liveness), GET /readyz (readiness:
-provider discovery and session store reachable, else 503).
+a session store round trip, else 503; the provider is reported, and required
+only with PORTCULLIS_READY_REQUIRES_PROVIDER).
 `;
 }
 
@@ -83,6 +85,7 @@ function secretAdvice(flag: string): string {
   const name = flag.replace(/^-+/, '').split('=')[0]!.toLowerCase();
   if (/secret/.test(name)) return 'PORTCULLIS_CLIENT_SECRET or PORTCULLIS_CLIENT_SECRET_FILE, or "clientSecret": { "file": "/run/secrets/client-secret" } in the config file';
   if (/key/.test(name)) return 'PORTCULLIS_SESSION_KEYS or PORTCULLIS_SESSION_KEYS_FILE, or "session": { "keys": { "file": "/run/secrets/session-keys" } } in the config file';
+  if (/password|passwd/.test(name)) return 'PORTCULLIS_REDIS_PASSWORD or PORTCULLIS_REDIS_PASSWORD_FILE, or "session": { "store": { "password": { "file": "/run/secrets/redis-password" } } } in the config file';
   if (/redis|url/.test(name)) return 'PORTCULLIS_REDIS_URL or PORTCULLIS_REDIS_URL_FILE, or "session": { "store": { "type": "redis", "url": { "env": "REDIS_URL" } } } in the config file';
   return 'the environment (PORTCULLIS_CLIENT_SECRET, PORTCULLIS_SESSION_KEYS, PORTCULLIS_REDIS_URL), their *_FILE variants, or the config file';
 }
@@ -100,10 +103,21 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     }
   }
 
+  // `--trust-proxy=<n>` carries a value, bare `--trust-proxy` none: parseArgs has no optional values.
+  let trustProxyValue: string | undefined;
+  const args = argv.filter((arg, i) => {
+    const stop = argv.indexOf('--');
+    if ((stop < 0 || i < stop) && arg.startsWith('--trust-proxy=')) {
+      trustProxyValue = arg.slice('--trust-proxy='.length);
+      return false;
+    }
+    return true;
+  });
+
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args,
       allowPositionals: true,
       strict: true,
       options: {
@@ -149,6 +163,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     ...(values.host !== undefined ? { host: values.host } : {}),
     ...(values.static !== undefined ? { static: values.static } : {}),
     ...(values['trust-proxy'] !== undefined ? { trustProxy: values['trust-proxy'] } : {}),
+    ...(trustProxyValue !== undefined ? { trustProxy: trustProxyValue } : {}),
     ...(values['log-level'] !== undefined ? { logLevel: values['log-level'] } : {}),
   };
 

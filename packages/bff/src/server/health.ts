@@ -2,9 +2,13 @@
  * Health endpoints and the checks behind them.
  *
  * - `GET /healthz`: liveness. 200 `{"status":"ok"}` while the process runs.
- * - `GET /readyz`: readiness. 200 when the provider's discovery document is
- *   reachable (and names the configured issuer) and the session store answers;
- *   503 with the failed checks named otherwise, and while shutting down.
+ * - `GET /readyz`: readiness of THIS instance: 200 when its session store
+ *   completes a write/read/delete round trip; 503 with the failed checks named
+ *   otherwise, and while shutting down. The provider's discovery document is
+ *   checked and reported too, but by default does not count: a provider
+ *   outage is the same for every instance, and taking them all out of the
+ *   load balancer would only turn it into a total outage (sessions that need
+ *   no refresh keep working meanwhile).
  *
  * Each check has a short timeout; results are reused for a second and
  * concurrent probes share one run, so a flood of `/readyz` requests cannot
@@ -18,6 +22,8 @@ export interface ReadinessCheck {
   name: string;
   /** What is checked, for summaries (e.g. the issuer URL). Never a secret. */
   target: string;
+  /** A failure makes the instance unready. Default true; false: reported only. */
+  required?: boolean;
   run(signal: AbortSignal): Promise<void>;
 }
 
@@ -25,6 +31,8 @@ export interface ReadinessCheck {
 export interface CheckResult {
   status: 'ok' | 'fail';
   target: string;
+  /** Whether a failure of this check makes the instance unready. */
+  required: boolean;
   error?: string;
   durationMs: number;
 }
@@ -36,12 +44,16 @@ export interface ReadinessReport {
   reason?: string;
 }
 
-/** Checks that the provider's discovery document is reachable and names `issuer`. */
-export function providerCheck(issuer: string, fetchImpl: typeof fetch = fetch): ReadinessCheck {
+/**
+ * Checks that the provider's discovery document is reachable and names `issuer`.
+ * @param options.required whether a failure makes the instance unready (default true; the server passes `readyRequiresProvider`)
+ */
+export function providerCheck(issuer: string, fetchImpl: typeof fetch = fetch, options: { required?: boolean } = {}): ReadinessCheck {
   const url = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
   return {
     name: 'provider',
     target: issuer,
+    required: options.required ?? true,
     async run(signal) {
       let response: Response;
       try {
@@ -75,19 +87,25 @@ export function networkReason(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** Called when a check's status changes (and on its first failure). */
+export type CheckChangeListener = (name: string, result: CheckResult) => void;
+
 /** Runs the checks with a timeout each; caches the report for `cacheMs`. */
 export class Readiness {
   #checks: ReadinessCheck[];
   #timeoutMs: number;
   #cacheMs: number;
+  #onChange: CheckChangeListener | undefined;
+  #last = new Map<string, CheckResult['status']>();
   #cached: { at: number; report: ReadinessReport } | undefined;
   #running: Promise<ReadinessReport> | undefined;
   #stopping = false;
 
-  constructor(checks: ReadinessCheck[], options: { timeoutMs?: number; cacheMs?: number } = {}) {
+  constructor(checks: ReadinessCheck[], options: { timeoutMs?: number; cacheMs?: number; onChange?: CheckChangeListener } = {}) {
     this.#checks = checks;
     this.#timeoutMs = options.timeoutMs ?? 2000;
     this.#cacheMs = options.cacheMs ?? 1000;
+    this.#onChange = options.onChange;
   }
 
   /** From now on `/readyz` answers 503 (the load balancer stops sending traffic). */
@@ -113,7 +131,12 @@ export class Readiness {
   async run(): Promise<ReadinessReport> {
     const entries = await Promise.all(this.#checks.map(async (check) => [check.name, await runCheck(check, this.#timeoutMs)] as const));
     const checks = Object.fromEntries(entries);
-    const report: ReadinessReport = { status: entries.every(([, r]) => r.status === 'ok') ? 'ok' : 'unavailable', checks };
+    for (const [name, result] of entries) {
+      // Healthy at start-up is not news; a first failure and every change are.
+      if (result.status !== (this.#last.get(name) ?? 'ok')) this.#onChange?.(name, result);
+      this.#last.set(name, result.status);
+    }
+    const report: ReadinessReport = { status: entries.every(([, r]) => r.status === 'ok' || !r.required) ? 'ok' : 'unavailable', checks };
     this.#cached = { at: performance.now(), report };
     return report;
   }
@@ -121,6 +144,7 @@ export class Readiness {
 
 async function runCheck(check: ReadinessCheck, timeoutMs: number): Promise<CheckResult> {
   const started = performance.now();
+  const required = check.required ?? true;
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -131,9 +155,9 @@ async function runCheck(check: ReadinessCheck, timeoutMs: number): Promise<Check
   });
   try {
     await Promise.race([check.run(controller.signal), timeout]);
-    return { status: 'ok', target: check.target, durationMs: elapsed(started) };
+    return { status: 'ok', target: check.target, required, durationMs: elapsed(started) };
   } catch (err) {
-    return { status: 'fail', target: check.target, error: err instanceof Error ? err.message : String(err), durationMs: elapsed(started) };
+    return { status: 'fail', target: check.target, required, error: err instanceof Error ? err.message : String(err), durationMs: elapsed(started) };
   } finally {
     clearTimeout(timer);
   }

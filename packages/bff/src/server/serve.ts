@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import { createBff, type BffMiddleware } from '../bff.ts';
 import { summarize } from '../middleware/error-handler.ts';
 import type { ServerConfig } from './config.ts';
-import { toConfigError } from './config.ts';
+import { requireBffOptions, toConfigError } from './config.ts';
 import { healthEndpoints, providerCheck, Readiness } from './health.ts';
 import { createServerLogger } from './logger.ts';
 import { accessLog, requestId } from './request-log.ts';
@@ -49,20 +49,32 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   const logger = options.logger ?? createServerLogger({ level: config.logLevel });
   for (const warning of config.warnings) logger.warn({}, warning);
 
-  const store = await openStore(config.store);
+  requireBffOptions(config);
+  const store = await openStore(config.store, { logger });
   let bff: BffMiddleware;
   try {
-    bff = createBff({ ...config.bff, session: { ...config.bff.session, ...(store.store ? { store: store.store } : {}) }, logger });
+    bff = createBff({ ...config.bff, session: { ...config.bff.session, store: store.store }, logger });
   } catch (err) {
     await store.close();
     throw toConfigError(err, config);
   }
   const resolved = bff.bff.options;
 
-  const readiness = new Readiness([providerCheck(resolved.issuer), store.check], { timeoutMs: config.readyTimeout });
+  // The provider counts for readiness only when asked: its outage is every instance's.
+  const readiness = new Readiness([providerCheck(resolved.issuer, fetch, { required: config.readyRequiresProvider }), store.check], {
+    timeoutMs: config.readyTimeout,
+    onChange(check, result) {
+      const fields = { check, target: result.target, required: result.required };
+      if (result.status === 'ok') logger.info(fields, 'readiness check recovered');
+      else logger.warn({ ...fields, error: result.error }, 'readiness check failed');
+    },
+  });
 
   const app = new Koa();
-  app.proxy = config.trustProxy;
+  // Koa takes ctx.ip from X-Forwarded-For; only the last `trustProxy` entries were written by
+  // our proxies (each appends its peer), anything left of them was written by the client.
+  app.proxy = config.trustProxy > 0;
+  app.maxIpsCount = config.trustProxy;
   app.silent = true;
   app.on('error', (err: unknown) => {
     if ((err as { expose?: boolean }).expose) return; // client errors (4xx) are in the access log

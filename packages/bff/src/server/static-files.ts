@@ -5,9 +5,16 @@
  * for excluded prefixes (the BFF's path and API routes) nor for a missing
  * file with an extension, which is a 404. Dotfiles (`/.env`, `/.git/…`) are
  * never served, except under `/.well-known/`.
+ *
+ * Symbolic links are followed only when their target lies under the root's
+ * real path: the lexical check on the URL cannot see links, and `stat` and
+ * `createReadStream` follow them, so a link in the build output (to `/etc`,
+ * to a home directory) would otherwise serve any file the process can read.
+ * A link that stays inside the root (e.g. `latest.js -> app-1a2b3c4d.js`) is
+ * served; one that leaves it is treated as a missing file.
  */
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { createReadStream, type Stats } from 'node:fs';
+import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type Koa from 'koa';
 
@@ -44,6 +51,16 @@ export function serveStatic(options: StaticFilesOptions): Koa.Middleware {
   const fallback = options.spaFallback ?? true;
   const isImmutable =
     options.immutable instanceof RegExp ? (p: string) => (options.immutable as RegExp).test(p) : (options.immutable ?? defaultImmutable);
+  // The root's real path, resolved once (the root itself may be a link, e.g. a `current` release).
+  let realRoot: Promise<string> | undefined;
+  /** The file's real path and stats when it is a regular file under the real root, else undefined. */
+  const resolveFile = async (file: string): Promise<{ real: string; stats: Stats } | undefined> => {
+    realRoot ??= realpath(root).catch(() => root);
+    const [base, real] = await Promise.all([realRoot, realpath(file).catch(() => undefined)]);
+    if (!real || (real !== base && !real.startsWith(base + path.sep))) return undefined;
+    const stats = await stat(real).catch(() => undefined);
+    return stats?.isFile() ? { real, stats } : undefined;
+  };
   return async function staticFiles(ctx, next) {
     if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || exclude.some((p) => ctx.path === p || ctx.path.startsWith(`${p}/`))) return next();
     let relative: string;
@@ -58,15 +75,17 @@ export function serveStatic(options: StaticFilesOptions): Koa.Middleware {
     let file = path.join(root, path.normalize(relative));
     if (file !== root && !file.startsWith(root + path.sep)) return next();
     if (relative.endsWith('/')) file = path.join(file, 'index.html');
-    let stats = await stat(file).catch(() => undefined);
+    let found = await resolveFile(file);
     let urlPath = relative;
-    if (!stats?.isFile()) {
+    if (!found) {
       if (!fallback || path.posix.extname(relative)) return next();
       file = path.join(root, 'index.html');
       urlPath = '/index.html';
-      stats = await stat(file).catch(() => undefined);
-      if (!stats?.isFile()) return next();
+      found = await resolveFile(file);
+      if (!found) return next();
     }
+    const { real, stats } = found;
+    // The type comes from the requested name, the bytes from the real path (the one checked).
     ctx.type = path.extname(file);
     ctx.set('ETag', `W/"${stats.size.toString(16)}-${Math.floor(stats.mtimeMs).toString(16)}"`);
     ctx.set('Last-Modified', stats.mtime.toUTCString());
@@ -84,6 +103,6 @@ export function serveStatic(options: StaticFilesOptions): Koa.Middleware {
     }
     ctx.length = stats.size;
     // HEAD: headers only (Koa sends no body; a stream would stay open).
-    if (ctx.method === 'GET') ctx.body = createReadStream(file);
+    if (ctx.method === 'GET') ctx.body = createReadStream(real);
   };
 }

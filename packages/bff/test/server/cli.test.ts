@@ -48,6 +48,19 @@ describe('portcullis CLI', () => {
     expect(run.err()).not.toContain(':pw@');
   });
 
+  it('takes --trust-proxy alone (one proxy) or with a number', async () => {
+    const env = { PORTCULLIS_ISSUER: 'http://localhost:1', PORTCULLIS_CLIENT_ID: 'a', PORTCULLIS_CLIENT_SECRET: 's', PORTCULLIS_BASE_URL: 'https://app.example.com' };
+    // No session keys: the run stops at the config error, after the flags were accepted.
+    for (const flag of ['--trust-proxy', '--trust-proxy=2', '--trust-proxy=true']) {
+      const run = io(env);
+      expect(await main(['check', flag], run.io)).toBe(EXIT.usage);
+      expect(run.err()).toContain('option "session.keys" is required');
+    }
+    const bad = io(env);
+    expect(await main(['check', '--trust-proxy=some'], bad.io)).toBe(EXIT.usage);
+    expect(bad.err()).toContain('--trust-proxy must be true, false or a number of proxies, got "some"');
+  });
+
   it('refuses unknown options, commands and extra arguments', async () => {
     const unknownOption = io();
     expect(await main(['serve', '--prot', '3000'], unknownOption.io)).toBe(EXIT.usage);
@@ -63,7 +76,7 @@ describe('portcullis CLI', () => {
   it('reports a config error with exit code 2 and the option', async () => {
     const run = io({ PORTCULLIS_ISSUER: 'http://localhost:1', PORTCULLIS_CLIENT_ID: 'a', PORTCULLIS_CLIENT_SECRET: 's', PORTCULLIS_BASE_URL: 'http://localhost:3000' });
     expect(await main(['check'], run.io)).toBe(EXIT.usage);
-    expect(run.err()).toContain('option "session"');
+    expect(run.err()).toContain('option "session.keys" is required: set PORTCULLIS_SESSION_KEYS or PORTCULLIS_SESSION_KEYS_FILE');
   });
 });
 

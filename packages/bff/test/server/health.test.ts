@@ -49,6 +49,27 @@ describe('Readiness', () => {
     expect(runs).toBe(1);
   });
 
+  it('a failed check that is not required is reported but leaves the instance ready; changes are announced once', async () => {
+    let healthy = false;
+    const changes: string[] = [];
+    const readiness = new Readiness(
+      [
+        { name: 'provider', target: 'p', required: false, run: async () => { if (!healthy) throw new Error('down'); } },
+        { name: 'store', target: 's', run: async () => {} },
+      ],
+      { cacheMs: 0, onChange: (name, result) => changes.push(`${name} ${result.status}`) },
+    );
+    const report = await readiness.run();
+    expect(report.status).toBe('ok');
+    expect(report.checks['provider']).toMatchObject({ status: 'fail', required: false, error: 'down' });
+    expect(report.checks['store']).toMatchObject({ status: 'ok', required: true });
+    await readiness.run();
+    healthy = true;
+    await readiness.run();
+    await readiness.run();
+    expect(changes).toEqual(['provider fail', 'provider ok']);
+  });
+
   it('reports 503 material once stopping', async () => {
     const readiness = new Readiness([{ name: 'x', target: 't', run: async () => {} }]);
     readiness.markStopping();

@@ -125,8 +125,8 @@ async function start(env: Record<string, string> = {}) {
 }
 
 describe('startServer', () => {
-  it('answers /healthz and /readyz, and turns /readyz to 503 naming the failed check', async () => {
-    const { url } = await start();
+  it('answers /healthz and /readyz; a provider failure is reported and logged, and fails readiness only when required', async () => {
+    const { url, lines } = await start();
     const health = await fetch(`${url}/healthz`);
     expect(health.status).toBe(200);
     expect(health.headers.get('cache-control')).toBe('no-store');
@@ -136,30 +136,68 @@ describe('startServer', () => {
 
     const ready = await fetch(`${url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'ok', checks: { provider: { status: 'ok', target: provider.issuer }, store: { status: 'ok', target: 'memory' } } });
+    expect(await ready.json()).toMatchObject({
+      status: 'ok',
+      checks: { provider: { status: 'ok', target: provider.issuer, required: false }, store: { status: 'ok', target: 'memory', required: true } },
+    });
 
+    const strict = await start({ PORTCULLIS_READY_REQUIRES_PROVIDER: 'true' });
     provider.advertise = 'https://someone-else.example.com';
     try {
       await new Promise((resolve) => setTimeout(resolve, 1100)); // past the 1 s result cache
-      const down = await fetch(`${url}/readyz`);
-      expect(down.status).toBe(503);
-      const body = (await down.json()) as { status: string; checks: Record<string, { status: string; error?: string }> };
-      expect(body.status).toBe('unavailable');
+      // Default: this instance is fine (its store answers); the provider's state is in the body.
+      const degraded = await fetch(`${url}/readyz`);
+      expect(degraded.status).toBe(200);
+      const body = (await degraded.json()) as { status: string; checks: Record<string, { status: string; error?: string }> };
+      expect(body.status).toBe('ok');
       expect(body.checks['provider']!.status).toBe('fail');
       expect(body.checks['provider']!.error).toContain('names issuer "https://someone-else.example.com"');
       expect(body.checks['store']!.status).toBe('ok');
+      // readyRequiresProvider: the same failure makes the instance unready.
+      const down = await fetch(`${strict.url}/readyz`);
+      expect(down.status).toBe(503);
+      expect(await down.json()).toMatchObject({ status: 'unavailable', checks: { provider: { status: 'fail', required: true } } });
     } finally {
       provider.advertise = undefined;
     }
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    // Logged once on the change, and once on the recovery.
+    const changes = lines.filter((l) => l['check'] === 'provider').map((l) => l['msg']);
+    expect(changes).toEqual(['readiness check failed', 'readiness check recovered']);
   });
 
-  it('answers 503 from /readyz quickly when the provider does not answer at all', async () => {
+  it('answers /readyz quickly when the provider does not answer at all: 200 by default, 503 when required', async () => {
     const { url } = await start({ PORTCULLIS_ISSUER: 'http://localhost:9' });
     const started = Date.now();
     const response = await fetch(`${url}/readyz`);
-    expect(response.status).toBe(503);
+    expect(response.status).toBe(200);
     expect(Date.now() - started).toBeLessThan(1500);
     expect(JSON.stringify(await response.json())).toContain('http://localhost:9/.well-known/openid-configuration unreachable');
+    const strict = await start({ PORTCULLIS_ISSUER: 'http://localhost:9', PORTCULLIS_READY_REQUIRES_PROVIDER: '1' });
+    expect((await fetch(`${strict.url}/readyz`)).status).toBe(503);
+  });
+
+  it('trustProxy as a hop count: the client cannot choose its rate-limit key with X-Forwarded-For', async () => {
+    const limit = { PORTCULLIS_RATE_LIMIT: JSON.stringify({ max: 10, windowSeconds: 60 }) };
+    // What an appending proxy (nginx $proxy_add_x_forwarded_for) sends: the client's header, then the address it saw.
+    const spoofed = (i: number) => ({ 'x-forwarded-for': `10.0.0.${i}, 198.51.100.7` });
+    const passed = async (url: string) => {
+      let ok = 0;
+      for (let i = 0; i < 15; i++) if ((await fetch(`${url}/bff/login`, { redirect: 'manual', headers: spoofed(i) })).status === 302) ok++;
+      return ok;
+    };
+    const oneHop = await start({ ...limit, PORTCULLIS_TRUST_PROXY: '1' });
+    expect(oneHop.server.server.listening).toBe(true);
+    expect(await passed(oneHop.url)).toBe(10);
+    // Two hops (CDN + load balancer): the entry the CDN appended decides; the client's own entries still do not.
+    const twoHops = await start({ ...limit, PORTCULLIS_TRUST_PROXY: '2' });
+    let ok = 0;
+    for (let i = 0; i < 15; i++) {
+      const response = await fetch(`${twoHops.url}/bff/login`, { redirect: 'manual', headers: { 'x-forwarded-for': `10.0.0.${i}, 198.51.100.7, 192.0.2.1` } });
+      if (response.status === 302) ok++;
+    }
+    expect(ok).toBe(10);
   });
 
   it('gives each request an id (a safe incoming one is kept), passes it upstream and logs it on every line', async () => {

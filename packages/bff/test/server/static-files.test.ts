@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -160,5 +160,53 @@ describe('serveStatic', () => {
     expect(head.headers.get('content-type')).toMatch(/javascript/);
     expect(await head.text()).toBe('');
     expect((await fetch(`${url}/`, { method: 'POST' })).status).toBe(404);
+  });
+
+  describe('symbolic links', () => {
+    let outside: string;
+    beforeAll(() => {
+      // A secret outside the root, and links to it in the build output (a file link and a directory link).
+      outside = mkdtempSync(path.join(tmpdir(), 'portcullis-outside-'));
+      writeFileSync(path.join(outside, 'secret.txt'), 'OUTSIDE-SECRET-3f1a');
+      writeFileSync(path.join(outside, 'page.html'), '<title>OUTSIDE-SECRET-3f1a</title>');
+      symlinkSync(path.join(outside, 'secret.txt'), path.join(root, 'leak.txt'));
+      symlinkSync(outside, path.join(root, 'linked'));
+      symlinkSync(path.join(outside, 'page.html'), path.join(root, 'assets', 'page.html'));
+      // Inside the root: a stable name for a hashed file, and a directory alias.
+      symlinkSync(path.join(root, 'assets', 'index-B_x9Zk2q.js'), path.join(root, 'latest.js'));
+      symlinkSync(path.join(root, 'docs'), path.join(root, 'manual'));
+    });
+
+    it('never follows a link out of the root: 404 (fall through), nothing leaked', async () => {
+      const url = await serve();
+      for (const p of ['/leak.txt', '/linked/secret.txt', '/linked/page.html', '/assets/page.html']) {
+        for (const method of ['GET', 'HEAD']) {
+          const response = await fetch(`${url}${p}`, { method });
+          expect(response.status, `${method} ${p}`).toBe(404);
+          const text = await response.text();
+          expect(text, p).not.toContain('OUTSIDE-SECRET');
+          expect(response.headers.get('content-length'), p).not.toBe('19');
+        }
+      }
+      // A link to a directory outside, without an extension: a client route, so index.html, not the directory.
+      expect(await (await fetch(`${url}/linked/`)).text()).toContain('<title>app</title>');
+    });
+
+    it('serves links that stay inside the root', async () => {
+      const url = await serve();
+      const latest = await fetch(`${url}/latest.js`);
+      expect(latest.status).toBe(200);
+      expect(await latest.text()).toBe('export {};');
+      expect(await (await fetch(`${url}/manual/`)).text()).toContain('<title>docs</title>');
+    });
+
+    it('a root that is itself a link (a "current" release) still serves its files', async () => {
+      const alias = path.join(mkdtempSync(path.join(tmpdir(), 'portcullis-alias-')), 'current');
+      symlinkSync(root, alias);
+      const url = await serve({ root: alias });
+      expect((await fetch(`${url}/robots.txt`)).status).toBe(200);
+      expect((await fetch(`${url}/latest.js`)).status).toBe(200);
+      expect((await fetch(`${url}/leak.txt`)).status).toBe(404);
+    });
   });
 });

@@ -54,6 +54,13 @@ describe('config error messages', () => {
     expect(far.message).not.toContain('(options)');
   });
 
+  it('a logger in a JS config is refused with what to use instead', async () => {
+    const name = path.join(dir, 'c.mjs');
+    writeFileSync(name, `export default { logger: { info() {} }, port: 1 };`);
+    const err = await errorOf(loadConfig({ file: name, env: {}, cwd: dir }));
+    expect(err.message).toContain('option "logger" is the server\'s own (JSON lines on stdout): set "logLevel" (PORTCULLIS_LOG_LEVEL) instead');
+  });
+
   it('an unknown top-level key createBff reports (from a JS config, say) names the key, not "(options)"', () => {
     const err = toConfigError(new BffOptionsError('(options)', 'has unknown keys "clientSecrett": check their spelling'), { sources: {} }) as ConfigError;
     expect(err.message).toBe('unknown option "clientSecrett": did you mean "clientSecret"?');

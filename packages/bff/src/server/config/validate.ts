@@ -108,7 +108,7 @@ export function validate(raw: Json, meta: { file: string | undefined; sources: R
 
 /** Unknown keys at every level we know, and `session.keys` as a list. */
 function checkShape(raw: Json, sources: Record<string, string>): void {
-  rejectUnknownKeys(raw, TOP_KEYS, '', sources);
+  rejectUnknownKeys(raw, TOP_KEYS, '', sources, { logger: 'is the server\'s own (JSON lines on stdout): set "logLevel" (PORTCULLIS_LOG_LEVEL) instead' });
   if (isObject(raw['static'])) rejectUnknownKeys(raw['static'], STATIC_KEYS, 'static', sources);
   if (isObject(raw['logout'])) rejectUnknownKeys(raw['logout'], Object.keys(LOGOUT_KEYS), 'logout', sources);
   if (Array.isArray(raw['apis'])) raw['apis'].forEach((api, i) => isObject(api) && rejectUnknownKeys(api, Object.keys(API_KEYS), `apis[${i}]`, sources));

@@ -155,8 +155,8 @@ describe('Redis targets and errors never show a secret', () => {
     });
   });
 
-  it('a password given apart is merged into the URL, and never shown', async () => {
-    const password = 'apart-9c1e77';
+  it('a password given apart (URL-special characters included) is merged into the URL, and never shown', async () => {
+    const password = 'ap@rt:9c%1e/77#?';
     const server = await startRedisServer(['--requirepass', password]);
     others.push(server);
     const store = await openStore({ type: 'redis', url: `redis://127.0.0.1:${server.port}`, password });

@@ -92,6 +92,8 @@ export function openClient(connection: RedisConnection, commandTimeout: number):
       retryDelayOnTryAgain: 100,
       slotsRefreshTimeout: Math.max(commandTimeout, 1000),
       slotsRefreshInterval: 2000,
+      // With TLS, connect to discovered nodes by the names they announce, so certificates match them.
+      ...(first.tls ? { dnsLookup: (address: string, callback: (err: null, address: string) => void) => callback(null, address) } : {}),
       redisOptions: {
         ...common,
         ...(first.username ? { username: first.username } : {}),
@@ -103,6 +105,11 @@ export function openClient(connection: RedisConnection, commandTimeout: number):
       seeds.map((s) => ({ host: s.host, port: s.port })),
       options,
     );
+    // Queue commands only until the first connection: later, a cluster-wide outage fails them at
+    // once (503) instead of queueing them without bound to run, stale, when the cluster is back.
+    client.once('ready', () => {
+      client.options.enableOfflineQueue = false;
+    });
     return { client, mode: 'cluster', target: `cluster ${seeds.map((s) => `${s.host}:${s.port}`).join(',')}`, secrets: urlSecrets(connection.cluster) };
   }
   const { sentinels, name, password, sentinelPassword, tls } = connection;

@@ -170,4 +170,26 @@ describe('RedisSessionStore on Redis Cluster', () => {
     expect((await store.findIds({ sub: 'probe' })).length).toBe(1);
     await store.roundTrip();
   }, 30_000);
+
+  it('the whole cluster down: 503 at once (fail closed, nothing queued), and the same store recovers when it is back', async () => {
+    await store.set('survivor', { kept: true }, 60_000, { sub: 'survivor' });
+    await Promise.all(cluster.ports.map((p) => cluster.kill(p)));
+    const started = Date.now();
+    await expect(store.get('survivor')).rejects.toMatchObject({ status: 503, code: 'temporarily_unavailable' });
+    await expect(store.set('during', { lost: true }, 60_000)).rejects.toMatchObject({ status: 503 });
+    expect(Date.now() - started).toBeLessThan(2 * 2000 + 500);
+    await Promise.all(cluster.ports.map((p) => cluster.restart(p)));
+    await cluster.waitHealthy();
+    let value: unknown;
+    const until = Date.now() + 15_000;
+    while (value === undefined && Date.now() < until) {
+      value = await store.get('survivor').catch(() => undefined);
+      if (value === undefined) await sleep(100);
+    }
+    expect(value).toEqual({ kept: true });
+    expect(await store.findIds({ sub: 'survivor' })).toHaveLength(1);
+    await sleep(500);
+    expect(await store.get('during')).toBeUndefined(); // the refused write did not run later
+    await store.roundTrip();
+  }, 30_000);
 });

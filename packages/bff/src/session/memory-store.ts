@@ -86,7 +86,7 @@ export class MemorySessionStore implements SessionStore {
     this.#maxSessions = Math.max(1, options.maxEntries ?? 10_000);
     this.#maxUnindexed = Math.max(1, options.maxUnindexed ?? this.#maxSessions);
     this.#sessionLog = new EvictionLog('memory session store full: least recently used sessions evicted (those users must log in again); raise maxEntries or use a shared store', this.#maxSessions, options.logger);
-    this.#unindexedLog = new EvictionLog('memory session store: too many pending logins, oldest login states evicted (those logins fail with invalid_state)', this.#maxUnindexed, options.logger);
+    this.#unindexedLog = new EvictionLog('memory session store: too many login states and markers, the least recently used evicted (a login whose state went fails with invalid_state); raise maxUnindexed', this.#maxUnindexed, options.logger);
     this.#timer = setInterval(() => this.sweep(), options.sweepInterval ?? 60_000);
     this.#timer.unref();
   }

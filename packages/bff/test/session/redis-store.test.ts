@@ -204,6 +204,40 @@ describe('RedisSessionStore', () => {
     }
   });
 
+  it('refuses malformed connection options with messages that never show a password', () => {
+    const attempts: Array<() => unknown> = [
+      () => new RedisSessionStore({ cluster: [] }),
+      () => new RedisSessionStore({ cluster: ['http://:Pw-Hidden-1@host:1'] }),
+      () => new RedisSessionStore({ cluster: ['not a url Pw-Hidden-1'] }),
+      () => new RedisSessionStore({ sentinels: ['no-port'], name: 'm', password: 'Pw-Hidden-1' }),
+      () => new RedisSessionStore({ sentinels: [], name: 'm' }),
+    ];
+    for (const attempt of attempts) {
+      expect(attempt).toThrow(TypeError);
+      try {
+        attempt();
+      } catch (err) {
+        expect((err as Error).message).toMatch(/RedisSessionStore/);
+        expect((err as Error).message).not.toContain('Pw-Hidden-1');
+      }
+    }
+  });
+
+  it('describes its target without passwords (URL userinfo and ?password=)', async () => {
+    const a = new RedisSessionStore({ url: `redis://user:Pw%2FHidden@127.0.0.1:${redis.port}/0?password=Other-Hidden` });
+    const b = new RedisSessionStore({ cluster: ['rediss://:Pw-Hidden-2@127.0.0.1:1'] });
+    try {
+      expect(a.target).toBe(`redis://user:***@127.0.0.1:${redis.port}/0?password=***`);
+      expect(a.mode).toBe('standalone');
+      expect(b.target).toBe('cluster 127.0.0.1:1');
+      expect(b.mode).toBe('cluster');
+      expect(a.scrub('x Pw/Hidden y Pw%2FHidden z Other-Hidden')).toBe('x *** y *** z ***');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('fails closed with temporarily_unavailable while Redis is down, and recovers', async () => {
     await store.set('keep', { v: 1 }, 60_000);
     await redis.stop();

@@ -61,7 +61,8 @@ const NODES = MASTERS * 2;
 /** Six free ports in a row whose bus ports (+10000) are free too. */
 async function clusterPorts(): Promise<number[]> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 900) * 10;
+    // Below Linux's ephemeral range (32768+), bus ports included: no outgoing connection takes them meanwhile.
+    const base = 10_000 + Math.floor(Math.random() * 1200) * 10;
     const ports = Array.from({ length: NODES }, (_, i) => base + i);
     const free = await Promise.all(ports.flatMap((p) => [isFree(p), isFree(p + 10_000)]));
     if (free.every(Boolean)) return ports;

@@ -9,7 +9,9 @@
  *   - a strict `tsc` compiles the ```ts / ```tsx samples of the READMEs against the installed types
  *     (a sample preceded by `<!-- no-compile -->` is skipped);
  *   - the installed `portcullis` bin (`npx portcullis serve`, configured by environment variables)
- *     logs a user in end to end against the demo's OpenID provider running in this process.
+ *     logs a user in end to end against the demo's OpenID provider running in this process;
+ *   - the same on Koa 2 (a second fresh project with koa 2.13 and @types/koa 2), the oldest Koa
+ *     the packages declare.
  *
  * Packing happens in a copy of each package (its node_modules linked, not
  * copied): packing in place would leave dist/ in the shared tree and, for the
@@ -110,6 +112,58 @@ declare global {
 export {};
 `;
 
+/** The same, for a project without React. */
+const SAMPLE_GLOBALS_SERVER = `import type { Middleware } from 'koa';
+declare global {
+  function listAll(): unknown[];
+  function listFor(sub: string): unknown[];
+  const deleteOrder: Middleware;
+  const log: { error(...args: unknown[]): void };
+}
+export {};
+`;
+
+const samplePrefix = (readme: string) => `${readme.replace(/[^A-Za-z0-9]+/g, '_')}_line`;
+const sampleFile = (readme: string, line: number, lang: string) => `${samplePrefix(readme)}${line}.${lang}`;
+
+/**
+ * Writes the samples of `readmes` as modules of `project`/readme-samples and runs a strict tsc
+ * (the main project's) over them; returns its output (the "ok" marker when clean).
+ */
+async function compileSamples(project: string, readmes: string[], globals: string): Promise<string> {
+  const dir = path.join(project, 'readme-samples');
+  mkdirSync(dir);
+  writeFileSync(path.join(dir, 'globals.d.ts'), globals);
+  for (const readme of readmes) {
+    for (const sample of samples(path.join(repo, readme))) {
+      // Each sample is a module of its own (`export {}`), like a file of the reader's.
+      writeFileSync(path.join(dir, sampleFile(readme, sample.line, sample.lang)), `${sample.code}\nexport {};\n`);
+    }
+  }
+  const compilerOptions = {
+    target: 'es2022',
+    module: 'nodenext',
+    moduleResolution: 'nodenext',
+    strict: true,
+    noEmit: true,
+    skipLibCheck: false,
+    jsx: 'react-jsx',
+    lib: ['es2023', 'dom', 'dom.iterable'],
+    types: ['node'],
+  };
+  writeFileSync(path.join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['readme-samples'] }, null, 2));
+  const result = await run(path.join(app, 'node_modules/.bin/tsc'), ['-p', path.join(project, 'tsconfig.json')], project);
+  if (result.code !== 0 && !/error TS/.test(result.output)) throw new Error(`tsc failed:\n${result.output}`);
+  return result.code === 0 ? 'ok' : result.output;
+}
+
+/** tsc error lines about one README's samples, or (readme undefined) about anything else but the samples. */
+function errorsOf(output: string, readme: string | undefined): string[] {
+  const errors = output.split('\n').filter((line) => /error TS/.test(line));
+  if (readme !== undefined) return errors.filter((line) => line.startsWith(`readme-samples/${samplePrefix(readme)}`));
+  return errors.filter((line) => !READMES.some((r) => line.startsWith(`readme-samples/${samplePrefix(r)}`)));
+}
+
 let work: string; // everything temporary: staged packages, tarballs, the fresh project
 let app: string; // the fresh project
 let appKoa2: string; // a second one, for the bin on Koa 2
@@ -156,12 +210,12 @@ beforeAll(async () => {
 
   phase('packed');
   // 3. Fresh projects outside the repository, installed with npm only: the three packages and
-  //    their peers; and @portcullis/bff alone on Koa 2, the oldest Koa it declares.
+  //    their peers; and the Koa packages on Koa 2 (the oldest Koa declared) with @types/koa 2.
   const install = (dir: string, specs: string[]) => {
     writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify({ name: path.basename(dir), private: true, type: 'module' }, null, 2)}\n`);
     return ok('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...specs], dir);
   };
-  await Promise.all([install(app, [...PACKAGES.map((p) => tarballs.get(p)!), ...PEERS]), install(appKoa2, [tarballs.get('bff')!, 'koa@~2.13.0'])]);
+  await Promise.all([install(app, [...PACKAGES.map((p) => tarballs.get(p)!), ...PEERS]), install(appKoa2, [tarballs.get('bff')!, tarballs.get('api-guard')!, 'koa@~2.13.0', '@koa/router@^15', '@types/koa@^2.13.0', '@types/node@^20.19'])]);
   phase('installed');
 }, 240_000);
 
@@ -236,45 +290,27 @@ describe('the published packages, installed with npm in a fresh project', () => 
   });
 
   describe('the README samples compile with a strict tsc against the installed packages', () => {
-    const dir = () => path.join(app, 'readme-samples');
-    let diagnostics = '';
+    let koa3 = '';
+    let koa2 = '';
     beforeAll(async () => {
-      mkdirSync(dir());
-      writeFileSync(path.join(dir(), 'globals.d.ts'), SAMPLE_GLOBALS);
-      for (const readme of READMES) {
-        for (const sample of samples(path.join(repo, readme))) {
-          const name = `${readme.replace(/[^A-Za-z0-9]+/g, '_')}_line${sample.line}.${sample.lang}`;
-          // Each sample is a module of its own (`export {}`), like a file of the reader's.
-          writeFileSync(path.join(dir(), name), `${sample.code}\nexport {};\n`);
-        }
-      }
-      writeFileSync(
-        path.join(app, 'tsconfig.json'),
-        JSON.stringify({
-          compilerOptions: {
-            target: 'es2022',
-            module: 'nodenext',
-            moduleResolution: 'nodenext',
-            strict: true,
-            noEmit: true,
-            skipLibCheck: false,
-            jsx: 'react-jsx',
-            lib: ['es2023', 'dom', 'dom.iterable'],
-            types: ['node'],
-          },
-          include: ['readme-samples'],
-        }),
-      );
-      const result = await run(path.join(app, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], app);
-      diagnostics = result.output;
-      if (result.code !== 0 && !/error TS/.test(diagnostics)) throw new Error(`tsc failed:\n${diagnostics}`);
+      // One tsc (the main project's) for both projects: each resolves its own @types/koa.
+      [koa3, koa2] = await Promise.all([
+        compileSamples(app, READMES, SAMPLE_GLOBALS),
+        compileSamples(appKoa2, ['packages/bff/README.md', 'packages/api-guard/README.md'], SAMPLE_GLOBALS_SERVER),
+      ]);
     }, 60_000);
 
     it.each(READMES)('%s', (readme) => {
-      expect(existsSync(dir())).toBe(true);
-      const prefix = readme.replace(/[^A-Za-z0-9]+/g, '_');
-      const errors = diagnostics.split('\n').filter((line) => line.startsWith(`readme-samples/${prefix}_line`) || line.startsWith('readme-samples/globals'));
-      expect(errors.join('\n')).toBe('');
+      expect(errorsOf(koa3, readme).join('\n')).toBe('');
+    });
+
+    it("the packages' declarations themselves (skipLibCheck: false)", () => {
+      expect(errorsOf(koa3, undefined).join('\n')).toBe('');
+    });
+
+    it('the bff and api-guard samples against Koa 2 types (@types/koa 2)', () => {
+      expect(koa2).not.toBe(''); // tsc ran
+      expect(koa2.split('\n').filter((line) => /error TS/.test(line)).join('\n')).toBe('');
     });
   });
 

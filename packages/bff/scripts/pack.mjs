@@ -40,7 +40,10 @@ function build() {
   rmSync(path.join(dir, 'dist'), { recursive: true, force: true });
   let tsc;
   try {
-    tsc = createRequire(manifestFile).resolve('typescript/bin/tsc');
+    // Through package.json and its `bin`: TypeScript 7 exports no `./bin/tsc` subpath.
+    const typescriptManifest = createRequire(manifestFile).resolve('typescript/package.json');
+    const { bin } = JSON.parse(readFileSync(typescriptManifest, 'utf8'));
+    tsc = path.join(path.dirname(typescriptManifest), typeof bin === 'string' ? bin : bin.tsc);
   } catch {
     fail('typescript is not installed: run the package manager install first (it is a devDependency)');
   }

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../../../../test/helpers/redis.ts';
 import { startRedisServer, startSentinel, type RedisProcess } from '../../../../test/helpers/server-redis.ts';
 import { MemorySessionStore } from '../../src/session/memory-store.ts';
+import type { SessionStore } from '../../src/session/store.ts';
 import { openStore, redisTarget, type ServerStore } from '../../src/server/store.ts';
 
 let redis: TestRedis;
@@ -57,6 +58,18 @@ describe('openStore', () => {
     } finally {
       await memory.close();
     }
+  });
+
+  it('custom: its roundTrip() is the check, else its ping()', async () => {
+    const calls: string[] = [];
+    const base = { get: async () => undefined, set: async () => {}, destroy: async () => {} };
+    const both = await openStore({ type: 'custom', store: { ...base, roundTrip: async () => void calls.push('roundTrip'), ping: async () => void calls.push('ping') } as unknown as SessionStore });
+    await run(both);
+    const pingOnly = await openStore({ type: 'custom', store: { ...base, ping: async () => void calls.push('ping') } as unknown as SessionStore });
+    await run(pingOnly);
+    expect(calls).toEqual(['roundTrip', 'ping']);
+    const failing = await openStore({ type: 'custom', store: { ...base, roundTrip: async () => Promise.reject(new Error('no data path')) } as unknown as SessionStore });
+    await expect(run(failing)).rejects.toThrow('no data path');
   });
 
   it('redis: a RedisSessionStore whose round trip is the readiness check', async () => {

@@ -95,8 +95,10 @@ export interface ServerConfig {
 /** A plain JSON object. */
 export type Json = Record<string, unknown>;
 
+/** A plain object (not an array, not null). */
 export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** The value at a dotted option path (`session.store.url`), or undefined. */
 export function getPath(obj: Json, dotted: string): unknown {
   let current: unknown = obj;
   for (const part of dotted.split('.')) {
@@ -106,6 +108,7 @@ export function getPath(obj: Json, dotted: string): unknown {
   return current;
 }
 
+/** Sets the value at a dotted option path, creating objects on the way (`static` as a string becomes `{ dir }`). */
 export function setPath(obj: Json, dotted: string, value: unknown): void {
   const parts = dotted.split('.');
   let current = obj;

@@ -20,6 +20,7 @@
  * (never "anonymous") and recovers by itself when Redis (or a new primary) is back.
  */
 import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import { TemporarilyUnavailable } from '../errors.ts';
 import { openClient, scrub, type RedisConnection, type RedisMode } from './redis-client.ts';
 import { inspectRedis, roundTrip, type RedisStoreInfo } from './redis-health.ts';
@@ -126,7 +127,10 @@ export class RedisSessionStore implements SessionStore {
     const members = await this.#run(() => this.client.zrange(key, '0', '-1'));
     const candidates = [...new Set(members.map(idOf))];
     // The index is a hint (another slot, written in another step): trust only what each record says.
-    const records = await Promise.all(candidates.map((id) => this.#run(() => this.client.get(this.#key(id)))));
+    const keys = candidates.map((id) => this.#key(id));
+    // One MGET on a single node; a cluster spreads the records over slots, one GET each.
+    const records =
+      this.mode === 'cluster' ? await Promise.all(keys.map((key) => this.#run(() => this.client.get(key)))) : keys.length ? await this.#run(() => (this.client as Redis).mget(keys)) : [];
     return candidates.filter((_, n) => {
       const value = records[n];
       if (!value) return false;

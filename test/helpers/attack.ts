@@ -24,13 +24,31 @@ import { browse } from './cookie-jar.ts';
  */
 export class AuditedStore extends MemorySessionStore {
   readonly #ids = new Set<string>();
-  /** Every write, in order: `set <id>`, `destroy <id>`, `take <id>`. */
+  /** Every write that changed something, in order: `set <id>` (set, setIf, add), `destroy <id>`, `take <id>`. */
   readonly writes: string[] = [];
 
   override async set(id: string, record: SessionRecord, ttlMs: number, index?: SessionIndex): Promise<void> {
     this.#ids.add(id);
     this.writes.push(`set ${id}`);
     await super.set(id, record, ttlMs, index);
+  }
+
+  override async setIf(id: string, record: SessionRecord, ttlMs: number, index: SessionIndex | undefined, expected: string | null): Promise<boolean> {
+    const written = await super.setIf(id, record, ttlMs, index, expected);
+    if (written) {
+      this.#ids.add(id);
+      this.writes.push(`set ${id}`);
+    }
+    return written;
+  }
+
+  override async add(id: string, record: SessionRecord, ttlMs: number): Promise<boolean> {
+    const written = await super.add(id, record, ttlMs);
+    if (written) {
+      this.#ids.add(id);
+      this.writes.push(`set ${id}`);
+    }
+    return written;
   }
 
   override async destroy(id: string): Promise<void> {

@@ -31,6 +31,7 @@ import { MemorySessionStore } from './session/memory-store.ts';
 import { SessionRepository } from './session/repository.ts';
 import { createProxySessionMiddleware } from './session/proxy-session.ts';
 import { commitSession, createSessionMiddleware } from './session/session-middleware.ts';
+import { ClientCredentials } from './tokens/client-credentials.ts';
 import { TokenManager } from './tokens/token-manager.ts';
 
 /** The middleware `createBff` returns, with a handle on its parts. */
@@ -63,14 +64,13 @@ export function createBff(input: BffOptions): BffMiddleware {
   const options = resolveOptions(input);
   const logger = options.logger ?? createConsoleLogger();
   const ownStore = options.session.store === undefined;
-  const store = options.session.store ?? new MemorySessionStore();
+  const store = options.session.store ?? new MemorySessionStore({ logger });
   const cipher = new TokenCipher(options.session.keys);
   const repository = new SessionRepository(store, cipher);
   const provider = new ProviderClient(options, store, cipher);
-  // eslint-disable-next-line prefer-const
-  let bff: Bff;
-  const tokens = new TokenManager(() => bff);
-  bff = { options, provider, store, repository, tokens, logger };
+  const tokens = new TokenManager({ provider, repository, store, logger, refreshSkew: options.refreshSkew });
+  const clientTokens = new ClientCredentials({ provider, options });
+  const bff: Bff = { options, provider, store, repository, tokens, clientTokens, logger };
   if (!options.session.secure) {
     logger.warn({ baseUrl: options.origin }, 'plain-http localhost baseUrl: cookies are sent without Secure and without the __Host- prefix (development only)');
   }
@@ -124,6 +124,7 @@ export function createBff(input: BffOptions): BffMiddleware {
   Object.defineProperty(middleware, 'upgrade', { value: createUpgradeHandler(bff, engine, session) });
   middleware.close = async () => {
     engine.close();
+    tokens.close();
     if (ownStore) (store as MemorySessionStore).close();
   };
   return middleware;

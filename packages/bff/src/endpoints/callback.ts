@@ -50,11 +50,6 @@ export function callbackEndpoint(bff: Bff): Koa.Middleware {
     }
 
     const session = sessionOf(ctx);
-    if (!session.isNew) {
-      // A new id at login: drop whatever the previous id held.
-      delete session.auth;
-      await session.regenerate();
-    }
     const auth: UserSession = {
       sub: tokens.claims.sub,
       ...(typeof tokens.claims['sid'] === 'string' ? { sid: tokens.claims['sid'] } : {}),
@@ -72,6 +67,12 @@ export function callbackEndpoint(bff: Bff): Koa.Middleware {
       },
     };
     session.auth = auth;
+    if (!session.isNew) {
+      // A new id at login (no fixation): regenerate destroys the old record and creates the new one
+      // with this data. Without the old version: the record is created, not updated.
+      delete (session as { v?: string }).v;
+      await session.regenerate();
+    }
     // The binding cookie stays until it expires: another tab's login may still need it (its state is single use anyway).
     logger.info({ sub: auth.sub }, 'login');
     ctx.redirect(`${options.origin}${stored.data.returnTo}`);

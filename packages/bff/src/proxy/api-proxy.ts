@@ -9,10 +9,11 @@ import type { Socket } from 'node:net';
 import type Koa from 'koa';
 import httpProxy from 'http-proxy';
 import type { Bff } from '../context.ts';
-import { BadGateway, CsrfRequired, GatewayTimeout, LengthRequired, PayloadTooLarge, Unauthenticated } from '../errors.ts';
+import { BadGateway, CsrfRequired, GatewayTimeout, LengthRequired, PayloadTooLarge, SessionExpired, Unauthenticated } from '../errors.ts';
 import { isSameOriginRequest } from '../middleware/csrf-header.ts';
 import type { ResolvedOptions } from '../options.ts';
-import { authOf, commitSession } from '../session/session-middleware.ts';
+import { RepeatedLog } from '../repeated-log.ts';
+import { authOf, commitSession, endSession, sessionOf } from '../session/session-middleware.ts';
 import { checkDeclaredLength, limitedBody } from './body-limit.ts';
 import { rewriteHeaders } from './forwarded-headers.ts';
 import { deniedHeaders, filterResponseHeaders } from './response-headers.ts';
@@ -81,6 +82,8 @@ export class ProxyEngine {
 export function apiProxy(bff: Bff, engine: ProxyEngine, route: Route): Koa.Middleware {
   const { target, agent } = engine.upstream(route);
   const denied = deniedHeaders(route.responseHeaders);
+  // A down API fails every call: one log line per interval and kind of failure, with a count.
+  const failures = new RepeatedLog(bff.logger);
   const publicUrl = new URL(bff.options.origin);
   return async function proxyApi(ctx) {
     if (!isSameOriginRequest(ctx, bff.options.origin)) throw new CsrfRequired();
@@ -115,7 +118,7 @@ export function apiProxy(bff: Bff, engine: ProxyEngine, route: Route): Koa.Middl
       ctx.res.once('close', resolve);
       engine.proxy.web(ctx.req, ctx.res, { target, agent, proxyTimeout: route.timeout, ...(buffer ? { buffer } : {}) }, (err: NodeJS.ErrnoException) => {
         const timedOut = Date.now() - started >= route.timeout;
-        bff.logger.warn({ route: route.path, code: err.code, timedOut, overflow }, 'upstream API failed');
+        failures.report(`${err.code ?? 'error'} ${timedOut} ${overflow}`, bff.logger.warn, { route: route.path, code: err.code, timedOut, overflow }, 'upstream API failed');
         if (ctx.res.headersSent) {
           ctx.res.destroy();
           return;
@@ -135,11 +138,21 @@ export async function bearerFor(bff: Bff, route: Route, ctx: Koa.Context): Promi
     case 'none':
       return undefined;
     case 'client':
-      return bff.tokens.client.accessToken(route.scope, route.resource);
+      return bff.clientTokens.accessToken(route.scope, route.resource);
     case 'userOrClient':
-      return auth ? bff.tokens.userAccessToken(ctx) : bff.tokens.client.accessToken(route.scope, route.resource);
+      return auth ? userAccessToken(bff, ctx) : bff.clientTokens.accessToken(route.scope, route.resource);
     case 'user':
       if (!auth) throw new Unauthenticated();
-      return bff.tokens.userAccessToken(ctx);
+      return userAccessToken(bff, ctx);
+  }
+}
+
+/** The signed-in user's access token (refreshed when due); a refused refresh token ends the session. */
+async function userAccessToken(bff: Bff, ctx: Koa.Context): Promise<string> {
+  try {
+    return await bff.tokens.userAccessToken({ id: sessionOf(ctx).externalKey, auth: authOf(ctx)! });
+  } catch (err) {
+    if (err instanceof SessionExpired) await endSession(ctx, bff.repository, bff.options);
+    throw err;
   }
 }

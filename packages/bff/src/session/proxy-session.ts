@@ -10,6 +10,7 @@
  * half of the idle timeout has passed.
  */
 import type Koa from 'koa';
+import { TemporarilyUnavailable } from '../errors.ts';
 import type { ResolvedOptions } from '../options.ts';
 import { verifySignedId } from './cookie.ts';
 import { sessionDeadline } from './lifetime.ts';
@@ -57,8 +58,16 @@ export function createProxySessionMiddleware(options: ResolvedOptions, repositor
     if (!record || !session.auth) return;
     const expire = record['_expire'];
     if (typeof expire === 'number' && expire - Date.now() >= idleMs / 2) return;
-    await repository.set(session.externalKey, { ...record, auth: session.auth, _expire: Date.now() + idleMs, _maxAge: idleMs }, idleMs + 10_000);
-    setSessionCookie(session.ctx, session.externalKey, options);
+    let written: boolean;
+    try {
+      // Conditional on the version read: a refresh written meanwhile (here or elsewhere) is never overwritten.
+      written = await repository.set(session.externalKey, { ...record, auth: session.auth, _expire: Date.now() + idleMs, _maxAge: idleMs }, idleMs + 10_000);
+    } catch (err) {
+      // Extending the idle timeout is not worth failing a call whose tokens are valid: the next call renews.
+      if (err instanceof TemporarilyUnavailable) return;
+      throw err;
+    }
+    if (written) setSessionCookie(session.ctx, session.externalKey, options);
   };
 
   return async function proxySession(ctx, next) {

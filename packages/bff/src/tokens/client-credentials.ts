@@ -4,8 +4,9 @@
  * Cached per (scope, resource) until shortly before expiry; one grant at a
  * time per cache key.
  */
-import type { Bff } from '../context.ts';
 import { TemporarilyUnavailable } from '../errors.ts';
+import type { ResolvedOptions } from '../options.ts';
+import type { ProviderClient } from '../protocol/provider-client.ts';
 import { SingleFlight } from './single-flight.ts';
 import { expiresWithin } from './expiry.ts';
 
@@ -15,28 +16,34 @@ interface Cached {
   issuedAt: number;
 }
 
+/** What the client-credentials cache works with. */
+export interface ClientCredentialsDeps {
+  provider: Pick<ProviderClient, 'metadata'>;
+  options: Pick<ResolvedOptions, 'clientId' | 'clientSecret' | 'clientAuthentication' | 'refreshSkew'>;
+}
+
 /** Client-credentials tokens with a cache. */
 export class ClientCredentials {
-  readonly #bff: () => Bff;
+  readonly #deps: ClientCredentialsDeps;
   readonly #cache = new Map<string, Cached>();
   readonly #flights = new SingleFlight<Cached>();
 
-  constructor(bff: () => Bff) {
-    this.#bff = bff;
+  constructor(deps: ClientCredentialsDeps) {
+    this.#deps = deps;
   }
 
   /** A valid client access token for `scope` and `resource`. */
   async accessToken(scope?: string, resource?: string): Promise<string> {
     const key = `${scope ?? ''} ${resource ?? ''}`;
     const cached = this.#cache.get(key);
-    if (cached && !expiresWithin(cached.expiresAt, cached.issuedAt, this.#bff().options.refreshSkew)) return cached.accessToken;
+    if (cached && !expiresWithin(cached.expiresAt, cached.issuedAt, this.#deps.options.refreshSkew)) return cached.accessToken;
     const fresh = await this.#flights.run(key, () => this.#request(scope, resource));
     this.#cache.set(key, fresh);
     return fresh.accessToken;
   }
 
   async #request(scope?: string, resource?: string): Promise<Cached> {
-    const { options, provider } = this.#bff();
+    const { options, provider } = this.#deps;
     const { token_endpoint } = await provider.metadata();
     if (!token_endpoint) throw new TemporarilyUnavailable('The provider advertises no token_endpoint.');
     const body = new URLSearchParams({ grant_type: 'client_credentials' });

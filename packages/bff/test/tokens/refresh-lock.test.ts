@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisSessionStore } from '../../src/session/redis-store.ts';
 import { withRefreshLock } from '../../src/tokens/refresh-lock.ts';
+import { Redis } from 'ioredis';
 import { startRedis, type TestRedis } from '../../../../test/helpers/redis.ts';
 
 let redis: TestRedis;
@@ -55,4 +56,54 @@ describe('withRefreshLock', () => {
     const memoryLike = { get: async () => undefined, set: async () => {}, destroy: async () => {} };
     expect(await withRefreshLock(memoryLike, 'x', async () => undefined, async () => 42)).toBe(42);
   });
+
+  it('a holder whose lease lapsed (a paused process) does not start its grant: it waits for the new holder', async () => {
+    const lease = 200;
+    const grants: string[] = [];
+    let stored: string | undefined;
+    const settled = async () => stored;
+    const first = withRefreshLock(
+      one,
+      'refresh:s3',
+      settled,
+      async (lock) => {
+        // The lease lapses (as for a process paused longer than the lease): the key is gone, and
+        // another instance takes the lock and refreshes before this holder gets to its grant.
+        const raw = new Redis(redis.url);
+        await raw.del(...(await raw.keys('*refresh:s3*')));
+        raw.disconnect();
+        await secondDone;
+        await lock.confirm();
+        grants.push('first');
+        return 'first tokens';
+      },
+      lease,
+    );
+    let done: () => void = () => {};
+    const secondDone = new Promise<void>((r) => (done = r));
+    await sleep(50);
+    const second = waitForKeyGone().then(() => withRefreshLock(
+      two,
+      'refresh:s3',
+      settled,
+      async () => {
+        grants.push('second');
+        return (stored = 'second tokens');
+      },
+      lease,
+    )).finally(done);
+    expect(await second).toBe('second tokens');
+    expect(await first).toBe('second tokens');
+    expect(grants).toEqual(['second']);
+  });
 });
+
+/** Resolves once no refresh lock key of session s3 is left. */
+async function waitForKeyGone(): Promise<void> {
+  const raw = new Redis(redis.url);
+  try {
+    while ((await raw.keys('*refresh:s3*')).length > 0) await sleep(10);
+  } finally {
+    raw.disconnect();
+  }
+}

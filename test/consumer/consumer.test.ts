@@ -35,7 +35,7 @@ const PEERS = ['koa@^3', '@koa/router@^15', 'react@^19', 'react-dom@^19', 'types
 /** The READMEs whose samples must compile. */
 const READMES = ['README.md', ...PACKAGES.map((p) => `packages/${p}/README.md`)];
 
-/** The child environment: nothing from the pnpm/npm run that started vitest (npm would read npm_config_* as its own config). */
+/** The child environment: nothing from the pnpm/npm run that started vitest (npm would read npm_config_* as its own config), no workspace bin. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const keep = /^npm_config_(registry|cache|userconfig|proxy|https_proxy|noproxy|strict_ssl|cafile)$/i;
   const env: NodeJS.ProcessEnv = {};
@@ -44,6 +44,8 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     if (/^(PORTCULLIS_|NODE_OPTIONS$|VITEST|TSX_)/.test(key)) continue;
     env[key] = value;
   }
+  // No workspace tool on PATH (pnpm run prepends every node_modules/.bin up to the root, whose `portcullis` is the source).
+  env['PATH'] = (process.env['PATH'] ?? '').split(path.delimiter).filter((dir) => !dir.includes(`${path.sep}node_modules${path.sep}`)).join(path.delimiter);
   return { ...env, ...extra };
 }
 

@@ -44,6 +44,8 @@ export interface DemoStackOptions {
    * round-robin balancer in front of them: give them a shared store.
    */
   instances?: number;
+  /** Trusted proxy hops in front of the BFF (Koa's `app.proxy` + `app.maxIpsCount`). Default 0: X-Forwarded-* ignored. */
+  proxyHops?: number;
   /** BFF logger. Default: the BFF's console logger. */
   logger?: BffLogger;
   /** Directory of the SPA build to serve. Default: none (a small placeholder page). */
@@ -149,6 +151,11 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
   };
   const appFor = (bff: BffMiddleware) => {
     const app = new Koa();
+    if (options.proxyHops) {
+      // Behind that many appending proxies: ctx.ip is the rightmost entry they did not write.
+      app.proxy = true;
+      app.maxIpsCount = options.proxyHops;
+    }
     app.use(bff);
     app.use(serveSpa(options.spaDir));
     return app;

@@ -145,6 +145,18 @@ describe('Redis and two instances', () => {
     expect(stack.provider.grantCounts()['refresh_token']).toBe(2);
   });
 
+  it('10 concurrent deliveries of one logout token across both instances: exactly one is accepted (atomic replay marker)', async () => {
+    const token = await stack.provider.signJwt(
+      { aud: stack.client.id, jti: crypto.randomUUID(), sub: 'nobody', exp: nowSeconds() + 120, events: { 'http://schemas.openid.net/event/backchannel-logout': {} } },
+      { typ: 'logout+jwt' },
+    );
+    const deliver = (i: number) =>
+      fetch(`${stack.instances[i % 2]!.url}/bff/backchannel-logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ logout_token: token }) }).then((r) => r.status);
+    const statuses = await Promise.all(Array.from({ length: 10 }, (_, i) => deliver(i)));
+    expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 400)).toHaveLength(9);
+  });
+
   it('a write in flight when the session is ended does not bring it back', async () => {
     const tab = await BffClient.signedIn(stack.baseUrl);
     const [a, b] = [new BffClient(stack.instances[0]!.url, tab.jar), new BffClient(stack.instances[1]!.url, tab.jar)];

@@ -68,7 +68,7 @@ export function createBff(input: BffOptions): BffMiddleware {
   const cipher = new TokenCipher(options.session.keys);
   const repository = new SessionRepository(store, cipher);
   const provider = new ProviderClient(options, store, cipher);
-  const tokens = new TokenManager({ provider, repository, store, logger, refreshSkew: options.refreshSkew });
+  const tokens = new TokenManager({ provider, repository, store, logger, refreshSkew: options.refreshSkew, events: options.events });
   const clientTokens = new ClientCredentials({ provider, options });
   const bff: Bff = { options, provider, store, repository, tokens, clientTokens, logger };
   if (!options.session.secure) {

@@ -8,6 +8,7 @@ export { createBff, type BffMiddleware } from './bff.ts';
 export type { Bff } from './context.ts';
 export type { ApiRoute, ApiTokenType, BffOptions, LogoutOptions, ResolvedOptions, SessionOptions } from './options.ts';
 export { BffOptionsError } from './options.ts';
+export type { BffEvents } from './events.ts';
 export type { BffLogger, LogMethod } from './logger.ts';
 export { createConsoleLogger, silentLogger } from './logger.ts';
 export type { SessionIndex, SessionRecord, SessionStore } from './session/store.ts';

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { SessionStore } from './session/store.ts';
+import type { BffEvents } from './events.ts';
 import type { BffLogger } from './logger.ts';
 
 /** Which token a proxied API route receives (names as in Duende BFF). */
@@ -138,6 +139,8 @@ export interface BffOptions {
    * Default: on only when `NODE_ENV` is `development`.
    */
   diagnostics?: boolean;
+  /** Observer of logins, refreshes, logouts and proxied calls, for metrics. Default: none. */
+  events?: BffEvents;
 }
 
 /** Thrown by `createBff` when an option is wrong. */
@@ -276,6 +279,7 @@ const schema = z.strictObject({
     ], { error: 'must be false, { max, windowSeconds }, or an object with a hit(key) method' })
     .default({ max: 60, windowSeconds: 60 }),
   diagnostics: z.boolean().default(() => process.env['NODE_ENV'] === 'development'),
+  events: z.custom<BffEvents>((v) => typeof v === 'object' && v !== null, 'must be an object of event callbacks (login, refresh, logout, proxied, upstreamFailure)').default({}),
 });
 
 type Parsed = z.output<typeof schema>;

@@ -9,6 +9,7 @@
 import type Koa from 'koa';
 import type { Bff } from '../context.ts';
 import { InvalidRequest, ServerError } from '../errors.ts';
+import { notify } from '../events.ts';
 import { LogoutTokenError, verifyLogoutToken } from '../protocol/logout-token.ts';
 import type { SessionStore } from '../session/store.ts';
 
@@ -53,6 +54,7 @@ export function backchannelLogoutEndpoint(bff: Bff): Koa.Middleware {
     }
     await Promise.all(ids.map((id) => bff.repository.destroy(id)));
     logger.info({ sessions: ids.length, by: claims.sid ? 'sid' : 'sub' }, 'back-channel logout');
+    notify(() => options.events.logout?.({ kind: 'backchannel', sessions: ids.length }));
     ctx.status = 200;
     ctx.body = '';
   };

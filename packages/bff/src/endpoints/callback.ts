@@ -11,7 +11,8 @@ import { randomBytes } from 'node:crypto';
 import type Koa from 'koa';
 import { ErrorResponse } from 'oidc-client-ts';
 import type { Bff } from '../context.ts';
-import { AuthorizationError, InvalidRequest, InvalidState } from '../errors.ts';
+import { AuthorizationError, BffError, InvalidRequest, InvalidState } from '../errors.ts';
+import { notify } from '../events.ts';
 import { preferHtmlErrors } from '../middleware/error-handler.ts';
 import { shownClaims } from '../protocol/user-claims.ts';
 import { singleQuery } from '../query.ts';
@@ -25,6 +26,16 @@ export function callbackEndpoint(bff: Bff): Koa.Middleware {
   const bindingCookie = bindingCookieName(options.session.cookie);
   return async function callback(ctx) {
     preferHtmlErrors(ctx);
+    try {
+      await finishLogin(ctx);
+      notify(() => options.events.login?.({ outcome: 'ok' }));
+    } catch (err) {
+      notify(() => options.events.login?.({ outcome: 'failed', reason: err instanceof BffError ? err.code : 'server_error' }));
+      throw err;
+    }
+  };
+
+  async function finishLogin(ctx: Koa.Context): Promise<void> {
     for (const name of ['state', 'code', 'iss', 'error']) singleQuery(ctx, name);
     // Rebuild the URL from the registered redirect URI: never trust the Host header.
     const callbackUrl = `${options.redirectUri}?${ctx.querystring}`;
@@ -76,7 +87,7 @@ export function callbackEndpoint(bff: Bff): Koa.Middleware {
     // The binding cookie stays until it expires: another tab's login may still need it (its state is single use anyway).
     logger.info({ sub: auth.sub }, 'login');
     ctx.redirect(`${options.origin}${stored.data.returnTo}`);
-  };
+  }
 }
 
 /** RFC 9207: `iss` must equal the issuer when present, and be present when the provider says it sends it. */

@@ -10,6 +10,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type Koa from 'koa';
 import type { Bff } from '../context.ts';
 import { InvalidRequest } from '../errors.ts';
+import { notify } from '../events.ts';
 import { summarize, preferHtmlErrors } from '../middleware/error-handler.ts';
 import { singleQuery } from '../query.ts';
 import { checkReturnTo } from '../return-to.ts';
@@ -35,6 +36,7 @@ export function logoutEndpoint(bff: Bff): Koa.Middleware {
 
     await endSession(ctx, bff.repository, options);
     logger.info({ sub: auth.sub }, 'logout');
+    notify(() => options.events.logout?.({ kind: 'rp', sessions: 1 }));
     if (options.logout.revokeTokens && auth.tokens.refreshToken) {
       // Best effort: a provider that cannot revoke must not keep the user signed in here.
       await provider.revoke(auth.tokens.refreshToken).catch((err: unknown) => logger.warn({ err: summarize(err) }, 'refresh token revocation failed'));

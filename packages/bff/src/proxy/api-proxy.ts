@@ -11,6 +11,7 @@ import httpProxy from 'http-proxy';
 import type { Bff } from '../context.ts';
 import { BadGateway, CsrfRequired, GatewayTimeout, LengthRequired, PayloadTooLarge, SessionExpired, Unauthenticated } from '../errors.ts';
 import { isSameOriginRequest } from '../middleware/csrf-header.ts';
+import { notify } from '../events.ts';
 import type { ResolvedOptions } from '../options.ts';
 import { RepeatedLog } from '../repeated-log.ts';
 import { authOf, commitSession, endSession, sessionOf } from '../session/session-middleware.ts';
@@ -114,8 +115,10 @@ export function apiProxy(bff: Bff, engine: ProxyEngine, route: Route): Koa.Middl
           tagged[UPSTREAM]?.destroy();
         })
       : undefined;
+    const { events } = bff.options;
     await new Promise<void>((resolve) => {
       ctx.res.once('close', resolve);
+      if (events.proxied) ctx.res.once('close', () => notify(() => events.proxied!({ route: route.path, status: ctx.res.statusCode, seconds: (Date.now() - started) / 1000 })));
       engine.proxy.web(ctx.req, ctx.res, { target, agent, proxyTimeout: route.timeout, ...(buffer ? { buffer } : {}) }, (err: NodeJS.ErrnoException) => {
         const timedOut = Date.now() - started >= route.timeout;
         failures.report(`${err.code ?? 'error'} ${timedOut} ${overflow}`, bff.logger.warn, { route: route.path, code: err.code, timedOut, overflow }, 'upstream API failed');
@@ -123,6 +126,7 @@ export function apiProxy(bff: Bff, engine: ProxyEngine, route: Route): Koa.Middl
           ctx.res.destroy();
           return;
         }
+        notify(() => events.upstreamFailure?.({ route: route.path, kind: overflow ? 'body_too_large' : timedOut ? 'timeout' : 'unreachable' }));
         const error = overflow ? new PayloadTooLarge(route.maxBodySize) : timedOut ? new GatewayTimeout() : new BadGateway();
         ctx.res.writeHead(error.status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
         ctx.res.end(JSON.stringify(error.toJSON()));

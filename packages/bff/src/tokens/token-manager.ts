@@ -19,6 +19,7 @@
  */
 import { ErrorResponse } from 'oidc-client-ts';
 import { InvalidToken, SessionExpired, TemporarilyUnavailable } from '../errors.ts';
+import { notify, type BffEvents } from '../events.ts';
 import type { BffLogger } from '../logger.ts';
 import { summarize } from '../middleware/error-handler.ts';
 import type { ProviderClient, ProviderTokens } from '../protocol/provider-client.ts';
@@ -46,6 +47,7 @@ export interface TokenManagerDeps {
   logger: BffLogger;
   /** Refresh a token that expires within this many seconds (capped at half its life). */
   refreshSkew: number;
+  events?: BffEvents;
 }
 
 /** A session as the token manager sees it: its id and its signed-in part (whose `tokens` it replaces). */
@@ -141,6 +143,8 @@ export class TokenManager {
     try {
       fresh = await provider.refresh(refreshToken, current.sub, current.tokens.idToken, current.tokens.scope);
     } catch (err) {
+      const outcome = err instanceof ErrorResponse && err.error === 'invalid_grant' ? 'invalid_grant' : err instanceof InvalidToken || err instanceof ErrorResponse ? 'failed' : 'provider_unreachable';
+      notify(() => this.#deps.events?.refresh?.({ outcome }));
       if (err instanceof ErrorResponse && err.error === 'invalid_grant') {
         logger.info({ sub: current.sub }, 'refresh token refused: session ended');
         throw new SessionExpired();
@@ -152,6 +156,7 @@ export class TokenManager {
       if (valid) return current.tokens;
       throw new TemporarilyUnavailable('The access token could not be refreshed: try again shortly.', { cause: err });
     }
+    notify(() => this.#deps.events?.refresh?.({ outcome: 'ok' }));
     const tokens = merged(current.tokens, fresh);
     // The provider has answered: these tokens are the truth now, stored or not.
     await this.#unsaved.store(id, tokens, refreshToken);

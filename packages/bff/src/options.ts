@@ -41,6 +41,48 @@ export interface ApiRoute {
    * origin's cookies).
    */
   responseHeaders?: { remove?: string[]; keep?: string[] };
+  /**
+   * Step-up (RFC 9470): the session's `acr` (from the ID token) must be one of these, else the
+   * SPA gets 401 `step_up_required` with `acr_values` and nothing is proxied. `user` routes only.
+   */
+  acr?: string[];
+  /** Step-up: at most this many seconds since the user authenticated (`auth_time`), else 401 `step_up_required` with `max_age`. */
+  maxAge?: number;
+}
+
+/** Authorization parameters `/bff/login` may forward from its query string. */
+export interface LoginOptions {
+  /**
+   * Names forwarded to the provider as given (each validated). Default `['prompt', 'max_age',
+   * 'acr_values', 'login_hint', 'ui_locales']`; provider-specific ones (`organization`,
+   * `screen_hint`…) may be added. Protocol parameters (`scope`, `redirect_uri`, `state`,
+   * `nonce`, `code_challenge*`, `request*`, `client_id`, `response_*`) can never be.
+   */
+  allowedParams?: string[];
+}
+
+/** The ID token claims and tokens a login produced, as {@link BffHooks.onLogin} sees them. */
+export interface LoginEvent {
+  claims: Readonly<Record<string, unknown>>;
+  tokens: { readonly accessToken: string; readonly idToken: string; readonly refreshToken?: string; readonly expiresAt: number; readonly scope?: string };
+}
+
+/** Application code run at points of a session's life. */
+export interface BffHooks {
+  /** After the ID token verified, before the session exists: `{ deny: reason }` refuses the login (403, no session). */
+  onLogin?(event: LoginEvent): void | { deny: string } | Promise<void | { deny: string }>;
+  /** After a session ended: by the user (`rp`), the provider (`backchannel`) or from the session list (`sessions`). */
+  onLogout?(event: { sub: string; kind: 'rp' | 'backchannel' | 'sessions' }): void | Promise<void>;
+  /** After a refresh grant succeeded. */
+  onRefresh?(event: { sub: string }): void | Promise<void>;
+}
+
+/** A declarative login policy (checked before `hooks.onLogin`). */
+export interface AccessPolicy {
+  /** The `email` claim must end in `@<one of these>` (case-insensitive) and `email_verified` must not be false. */
+  allowedEmailDomains?: string[];
+  /** Each claim must equal the value, or (for a list claim such as `groups`) contain it; a list of values means any of them. */
+  requiredClaims?: Record<string, string | number | boolean | Array<string | number | boolean>>;
 }
 
 /** What `GET /bff/user` shows of the ID token's claims. */
@@ -126,6 +168,12 @@ export interface BffOptions {
   logout?: LogoutOptions;
   /** What `/bff/user` shows. */
   user?: UserOptions;
+  /** What `/bff/login` forwards. */
+  login?: LoginOptions;
+  /** Application hooks: login policy, logout and refresh notifications. */
+  hooks?: BffHooks;
+  /** A declarative login policy: allowed e-mail domains, required claims. */
+  access?: AccessPolicy;
   /** Logger (pino-compatible). Default: warnings and errors to the console as JSON lines. */
   logger?: BffLogger;
   /**
@@ -193,6 +241,8 @@ const apiRoute = z.strictObject({
   timeout: z.number().int().positive().max(600_000).default(30_000),
   maxBodySize: z.number().int().positive().default(10 * 1024 * 1024),
   ws: z.boolean().default(false),
+  acr: z.array(z.string().min(1).regex(/^[\x21-\x7e]+$/, 'must be acr values without spaces')).min(1).optional(),
+  maxAge: z.number().int().min(0).optional(),
   responseHeaders: z
     .strictObject({
       remove: z.array(headerName).default([]),
@@ -200,6 +250,15 @@ const apiRoute = z.strictObject({
     })
     .default({ remove: [], keep: [] }),
 });
+
+/** Login parameters forwarded by default. */
+export const DEFAULT_LOGIN_PARAMS = ['prompt', 'max_age', 'acr_values', 'login_hint', 'ui_locales'] as const;
+/** Parameters of the protocol itself: never taken from the browser. */
+export const isProtocolParam = (name: string): boolean =>
+  ['scope', 'redirect_uri', 'client_id', 'response_type', 'response_mode', 'state', 'nonce', 'client_secret', 'client_assertion', 'client_assertion_type', 'id_token_hint', 'claims', 'registration', 'returnto'].includes(name.toLowerCase()) ||
+  /^(code_challenge|request|dpop)/i.test(name);
+
+const fn = <T>() => z.custom<T>((v) => typeof v === 'function', 'must be a function');
 
 const rateLimiter = z.custom<RateLimiter>((v) => typeof v === 'object' && v !== null && typeof (v as Record<string, unknown>)['hit'] === 'function');
 
@@ -270,6 +329,27 @@ const schema = z.strictObject({
         .optional(),
     })
     .default({}),
+  login: z
+    .strictObject({
+      allowedParams: z
+        .array(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'must be parameter names in lower case'))
+        .refine((names) => !names.some(isProtocolParam), 'must not name a protocol parameter (scope, redirect_uri, state, nonce, code_challenge*, request*, client_id, response_*)')
+        .default([...DEFAULT_LOGIN_PARAMS]),
+    })
+    .default({ allowedParams: [...DEFAULT_LOGIN_PARAMS] }),
+  hooks: z
+    .strictObject({
+      onLogin: fn<NonNullable<BffHooks['onLogin']>>().optional(),
+      onLogout: fn<NonNullable<BffHooks['onLogout']>>().optional(),
+      onRefresh: fn<NonNullable<BffHooks['onRefresh']>>().optional(),
+    })
+    .default({}),
+  access: z
+    .strictObject({
+      allowedEmailDomains: z.array(z.string().regex(/^[a-z0-9.-]+$/i, 'must be domain names like "example.com"')).min(1).optional(),
+      requiredClaims: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number(), z.boolean()]))])).optional(),
+    })
+    .default({}),
   logger: logger.optional(),
   rateLimit: z
     .union([
@@ -295,7 +375,7 @@ export interface ResolvedOptions extends Omit<Parsed, 'session' | 'apis' | 'logg
   };
   apis: Array<
     Required<Pick<ApiRoute, 'path' | 'target' | 'token' | 'timeout' | 'maxBodySize' | 'ws'>> &
-      Pick<ApiRoute, 'scope' | 'resource'> & { responseHeaders: { remove: string[]; keep: string[] } }
+      Pick<ApiRoute, 'scope' | 'resource' | 'acr' | 'maxAge'> & { responseHeaders: { remove: string[]; keep: string[] } }
   >;
   logger: BffLogger | undefined;
   /** `baseUrl` without a trailing slash. */

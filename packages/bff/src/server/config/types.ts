@@ -57,7 +57,7 @@ export interface StaticConfig {
 }
 
 /** The BFF options a config can hold (the JSON-able part: no logger, the store handled by the server). */
-export type ConfigBffOptions = Omit<BffOptions, 'logger' | 'session' | 'events'> & { session: Omit<SessionOptions, 'store'> };
+export type ConfigBffOptions = Omit<BffOptions, 'logger' | 'session' | 'events' | 'hooks'> & { session: Omit<SessionOptions, 'store'> };
 
 /** A loaded, validated server configuration. */
 export interface ServerConfig {

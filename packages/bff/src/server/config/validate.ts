@@ -17,13 +17,13 @@ import { ConfigError, getPath, isObject, sourceNote, type ConfigBffOptions, type
 // Records over the option types: adding an option to createBff without listing it here fails to compile.
 const BFF_KEYS: Record<keyof ConfigBffOptions, true> = {
   issuer: true, clientId: true, clientSecret: true, baseUrl: true, scope: true, path: true, clientAuthentication: true, authorizationParams: true,
-  idTokenAlgorithms: true, clockTolerance: true, refreshSkew: true, session: true, apis: true, logout: true, user: true, rateLimit: true, diagnostics: true,
+  idTokenAlgorithms: true, clockTolerance: true, refreshSkew: true, session: true, apis: true, logout: true, user: true, login: true, access: true, rateLimit: true, diagnostics: true,
 };
 /** The top-level `createBff` option names a config can hold. */
 export const BFF_OPTION_NAMES: readonly string[] = Object.keys(BFF_KEYS);
 const SESSION_KEYS: Record<keyof ConfigBffOptions['session'] | 'store', true> = { keys: true, cookieName: true, sameSite: true, store: true, idleTimeout: true, absoluteTimeout: true };
 const LOGOUT_KEYS: Record<keyof LogoutOptions, true> = { idTokenHint: true, revokeTokens: true };
-const API_KEYS: Record<keyof ApiRoute, true> = { path: true, target: true, token: true, scope: true, resource: true, timeout: true, maxBodySize: true, ws: true, responseHeaders: true };
+const API_KEYS: Record<keyof ApiRoute, true> = { path: true, target: true, token: true, scope: true, resource: true, timeout: true, maxBodySize: true, ws: true, responseHeaders: true, acr: true, maxAge: true };
 const SERVER_KEYS = ['port', 'host', 'static', 'trustProxy', 'readyRequiresProvider', 'shutdownTimeout', 'readyTimeout', 'logLevel'] as const;
 const STATIC_KEYS = ['dir', 'fallback', 'contentSecurityPolicy', 'immutable'] as const;
 const TOP_KEYS = [...Object.keys(BFF_KEYS), ...SERVER_KEYS, '$schema'];

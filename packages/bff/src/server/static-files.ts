@@ -6,17 +6,28 @@
  * file with an extension, which is a 404. Dotfiles (`/.env`, `/.git/…`) are
  * never served, except under `/.well-known/`.
  *
+ * Compression: a precompressed `app.js.br` / `app.js.gz` next to `app.js` is
+ * served when the request accepts it; otherwise text types of at least 1 KiB
+ * are compressed on the fly (brotli, else gzip; see static-encoding.ts).
+ * Every response says `Vary: Accept-Encoding`, and each encoding has its own
+ * ETag (`W/"size-mtime-br"`), so caches and 304s never mix them up. A request
+ * with `Range` gets the uncompressed bytes: one range (206), the whole file for
+ * several, 416 when none of it exists.
+ *
  * Symbolic links are followed only when their target lies under the root's
  * real path: the lexical check on the URL cannot see links, and `stat` and
  * `createReadStream` follow them, so a link in the build output (to `/etc`,
  * to a home directory) would otherwise serve any file the process can read.
  * A link that stays inside the root (e.g. `latest.js -> app-1a2b3c4d.js`) is
- * served; one that leaves it is treated as a missing file.
+ * served; one that leaves it is treated as a missing file. Precompressed
+ * variants pass the same check.
  */
 import { createReadStream, type Stats } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type Koa from 'koa';
+import { acceptedEncodings, Compressor, isCompressible, SUFFIX, type CompressorOptions, type Encoding } from './static-encoding.ts';
+import { ifRangeHolds, parseRange } from './static-range.ts';
 
 /** Options of {@link serveStatic}. */
 export interface StaticFilesOptions {
@@ -35,6 +46,12 @@ export interface StaticFilesOptions {
    * hashed files. Everything else is `no-cache` (revalidated with the ETag).
    */
   immutable?: RegExp | ((urlPath: string) => boolean);
+  /**
+   * On-the-fly compression of text types (precompressed `.br`/`.gz` files are served
+   * either way). Default `true` (1 KiB threshold, 16 MiB cache); `false` when a proxy
+   * in front compresses.
+   */
+  compress?: boolean | CompressorOptions;
 }
 
 /** File names with a content hash, as Vite and most bundlers write them (`index-3f9a2c1b.js`). */
@@ -51,6 +68,7 @@ export function serveStatic(options: StaticFilesOptions): Koa.Middleware {
   const fallback = options.spaFallback ?? true;
   const isImmutable =
     options.immutable instanceof RegExp ? (p: string) => (options.immutable as RegExp).test(p) : (options.immutable ?? defaultImmutable);
+  const compressor = options.compress === false ? undefined : new Compressor(options.compress === true ? {} : options.compress);
   // The root's real path, resolved once (the root itself may be a link, e.g. a `current` release).
   let realRoot: Promise<string> | undefined;
   /** The file's real path and stats when it is a regular file under the real root, else undefined. */
@@ -87,8 +105,9 @@ export function serveStatic(options: StaticFilesOptions): Koa.Middleware {
     const { real, stats } = found;
     // The type comes from the requested name, the bytes from the real path (the one checked).
     ctx.type = path.extname(file);
-    ctx.set('ETag', `W/"${stats.size.toString(16)}-${Math.floor(stats.mtimeMs).toString(16)}"`);
-    ctx.set('Last-Modified', stats.mtime.toUTCString());
+    const lastModified = stats.mtime.toUTCString();
+    ctx.vary('Accept-Encoding');
+    ctx.set('Last-Modified', lastModified);
     ctx.set('Cache-Control', isImmutable(urlPath) ? 'public, max-age=31536000, immutable' : 'no-cache');
     ctx.set('X-Content-Type-Options', 'nosniff');
     if (ctx.type.startsWith('text/html')) {
@@ -96,9 +115,53 @@ export function serveStatic(options: StaticFilesOptions): Koa.Middleware {
       ctx.set('X-Frame-Options', 'DENY');
       if (options.contentSecurityPolicy) ctx.set('Content-Security-Policy', options.contentSecurityPolicy);
     }
+    const tag = (size: number, mtimeMs: number, encoding?: Encoding) => `W/"${size.toString(16)}-${Math.floor(mtimeMs).toString(16)}${encoding ? `-${encoding}` : ''}"`;
+
+    // A range is of the uncompressed bytes: a request with Range gets them.
+    const accepted = ctx.get('Range') ? [] : acceptedEncodings(ctx.get('Accept-Encoding'));
+    for (const encoding of accepted) {
+      const variant = await resolveFile(file + SUFFIX[encoding]);
+      if (!variant) continue;
+      ctx.set('Content-Encoding', encoding);
+      ctx.set('ETag', tag(variant.stats.size, variant.stats.mtimeMs, encoding));
+      ctx.status = 200;
+      if (ctx.fresh) return void (ctx.status = 304);
+      ctx.length = variant.stats.size;
+      if (ctx.method === 'GET') ctx.body = createReadStream(variant.real);
+      return;
+    }
+    const encoding = compressor && stats.size >= compressor.threshold && isCompressible(ctx.type) ? accepted[0] : undefined;
+    if (encoding) {
+      ctx.set('Content-Encoding', encoding);
+      ctx.set('ETag', tag(stats.size, stats.mtimeMs, encoding));
+      ctx.status = 200;
+      if (ctx.fresh) return void (ctx.status = 304);
+      const compressed = await compressor!.compress(real, stats, encoding);
+      if ('stream' in compressed) {
+        if (ctx.method === 'GET') ctx.body = compressed.stream;
+        else compressed.stream.destroy();
+      } else {
+        ctx.length = compressed.buffer.length;
+        if (ctx.method === 'GET') ctx.body = compressed.buffer;
+      }
+      return;
+    }
+
+    ctx.set('ETag', tag(stats.size, stats.mtimeMs));
+    ctx.set('Accept-Ranges', 'bytes');
     ctx.status = 200;
-    if (ctx.fresh) {
-      ctx.status = 304;
+    if (ctx.fresh) return void (ctx.status = 304);
+    const wanted = ctx.method === 'GET' && ifRangeHolds(ctx.get('If-Range') || undefined, lastModified) ? parseRange(ctx.get('Range') || undefined, stats.size) : { kind: 'full' as const };
+    if (wanted.kind === 'unsatisfiable') {
+      ctx.status = 416;
+      ctx.set('Content-Range', `bytes */${stats.size}`);
+      return;
+    }
+    if (wanted.kind === 'partial') {
+      ctx.status = 206;
+      ctx.set('Content-Range', `bytes ${wanted.start}-${wanted.end}/${stats.size}`);
+      ctx.length = wanted.end - wanted.start + 1;
+      ctx.body = createReadStream(real, { start: wanted.start, end: wanted.end });
       return;
     }
     ctx.length = stats.size;

@@ -31,7 +31,12 @@ const secretsEnv = { PORTCULLIS_CLIENT_SECRET: secret, PORTCULLIS_SESSION_KEYS: 
 
 beforeAll(async () => {
   dir = tempDir('cli');
-  provider = await startDemoProvider({ host: 'localhost', apiAudience: 'http://localhost:4999', clients: [] });
+  // `check` tries the client's credentials: the client must exist at the provider.
+  provider = await startDemoProvider({
+    host: 'localhost',
+    apiAudience: 'http://localhost:4999',
+    clients: [{ clientId: 'cli-test', clientSecret: secret, grantTypes: ['authorization_code', 'refresh_token'], redirectUris: ['http://localhost:3999/bff/callback'] }],
+  });
 });
 
 afterAll(async () => {

@@ -1,10 +1,14 @@
 /**
  * `portcullis check`: validates a configuration the way `serve` would and
- * reaches what it depends on (the provider's discovery document, the session
- * store through a write/read/delete round trip), without listening. Returns
- * the lines to print and the verdict. Redis settings that lose sessions
- * (no persistence, an eviction policy) are warnings: the exit status stays.
+ * reaches what it depends on (the provider's discovery document, the client
+ * credentials through a token request that cannot succeed, the session store
+ * through a write/read/delete round trip), without listening. Returns the
+ * lines to print and the verdict. Redis settings that lose sessions (no
+ * persistence, an eviction policy) and provider features that are missing
+ * (revocation, end session, refresh tokens) are warnings or notes: the exit
+ * status stays. No line ever contains the client secret.
  */
+import { checkClient } from './check-client.ts';
 import { type ServerConfig, validateBffOptions } from './config.ts';
 import { providerCheck, Readiness } from './health.ts';
 import { openStore, type StoreInspection } from './store.ts';
@@ -17,7 +21,7 @@ export interface CheckOutcome {
 
 /** Runs the checks on a loaded config. Config errors are thrown (ConfigError). */
 export async function checkConfig(config: ServerConfig, options: { timeoutMs?: number; fetch?: typeof fetch } = {}): Promise<CheckOutcome> {
-  await validateBffOptions(config);
+  const resolved = await validateBffOptions(config);
   const store = await openStore(config.store);
   try {
     // Here the provider counts: an operator running `check` wants to know it is unreachable.
@@ -28,11 +32,17 @@ export async function checkConfig(config: ServerConfig, options: { timeoutMs?: n
     row('config', config.file ?? '(environment only)');
     row('baseUrl', config.bff.baseUrl);
     row('clientId', config.bff.clientId);
+    const warnings = [...config.warnings];
+    const failed = Object.entries(report.checks).filter(([, r]) => r.status !== 'ok').map(([n]) => n);
     for (const [name, result] of Object.entries(report.checks)) {
       row(name, result.status === 'ok' ? `${result.target}: OK (${result.durationMs} ms)` : `${result.target}: FAILED: ${result.error}`);
+      if (name !== 'provider' || result.status !== 'ok') continue;
+      const client = await checkClient(resolved, { timeoutMs: options.timeoutMs ?? 5000, ...(options.fetch ? { fetch: options.fetch } : {}) });
+      for (const [label, text] of client.rows) row(label, text);
+      warnings.push(...client.warnings);
+      if (!client.ok) failed.push('client');
     }
     if (config.store.type === 'memory') row('', 'memory store: run a single instance (use redis for more)');
-    const warnings = [...config.warnings];
     if (store.inspect && report.checks['store']?.status === 'ok') {
       try {
         warnings.push(...storeWarnings(await store.inspect()));
@@ -47,10 +57,11 @@ export async function checkConfig(config: ServerConfig, options: { timeoutMs?: n
     row('listen', `${config.host ?? '*'}:${config.port}${proxies}`);
     row('readyz', config.readyRequiresProvider ? 'fails while the provider fails (readyRequiresProvider)' : 'store only; the provider is reported, not required');
     for (const warning of warnings) row('warning', warning);
-    const ok = report.status === 'ok';
-    const failed = Object.entries(report.checks).filter(([, r]) => r.status !== 'ok').map(([n]) => n);
+    const ok = failed.length === 0;
     lines.unshift(ok ? 'portcullis check: OK' : `portcullis check: FAILED (${failed.join(', ')})`);
-    return { ok, lines };
+    // Whatever a provider echoes, the secret never reaches the terminal.
+    const secret = resolved.clientSecret;
+    return { ok, lines: secret.length >= 4 ? lines.map((line) => line.split(secret).join('***')) : lines };
   } finally {
     await store.close();
   }

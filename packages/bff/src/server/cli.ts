@@ -51,7 +51,9 @@ bearer token, and the SPA's static build served beside it.
 Commands:
   serve            Start the server (SIGTERM/SIGINT stop it gracefully)
   check            Validate the configuration, reach the provider's discovery
-                   document and the session store, then exit (0 = all good)
+                   document, try the client credentials (a token request with
+                   an invalid code) and the session store, report what logout
+                   and refresh can count on, then exit (0 = all good)
 
 Options:
   -c, --config <file>     Config file: .json, or .js/.mjs/.ts exporting a default

@@ -13,7 +13,7 @@
  * flag). This module is the entry point; the parts live under config/.
  */
 import { silentLogger } from '../logger.ts';
-import { BffOptionsError } from '../options.ts';
+import { BffOptionsError, type ResolvedOptions } from '../options.ts';
 import { closest } from './config/keys.ts';
 import { ConfigError, sourceNote, type ServerConfig } from './config/types.ts';
 import { BFF_OPTION_NAMES, friendly, requireBffOptions } from './config/validate.ts';
@@ -25,14 +25,16 @@ export { requireBffOptions } from './config/validate.ts';
 
 /**
  * Runs `createBff`'s validation on the config's BFF options (no network).
+ * @returns the options as `createBff` resolved them (defaults applied, the redirect URI derived)
  * @throws ConfigError naming the option and where its value came from
  */
-export async function validateBffOptions(config: ServerConfig): Promise<void> {
+export async function validateBffOptions(config: ServerConfig): Promise<ResolvedOptions> {
   requireBffOptions(config);
   const { createBff } = await import('../bff.ts'); // loaded when needed: `--help` stays fast
   try {
     const bff = createBff({ ...config.bff, logger: silentLogger });
     await bff.close();
+    return bff.bff.options;
   } catch (err) {
     throw toConfigError(err, config);
   }

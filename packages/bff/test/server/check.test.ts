@@ -5,8 +5,12 @@ import { checkConfig, storeWarnings } from '../../src/server/check.ts';
 import { loadConfig } from '../../src/server/config.ts';
 
 const ISSUER = 'http://localhost:4999';
-// The provider is not what these tests are about: a discovery document that names the issuer.
-const discovery: typeof fetch = async () => new Response(JSON.stringify({ issuer: ISSUER }), { status: 200, headers: { 'content-type': 'application/json' } });
+// The provider is not what these tests are about: a discovery document that names the issuer,
+// and a token endpoint that takes the credentials (invalid_grant for the check's invalid code).
+const discovery: typeof fetch = async (input) =>
+  String(input).endsWith('/token')
+    ? new Response(JSON.stringify({ error: 'invalid_grant' }), { status: 400, headers: { 'content-type': 'application/json' } })
+    : new Response(JSON.stringify({ issuer: ISSUER, token_endpoint: `${ISSUER}/token`, scopes_supported: ['openid', 'offline_access'] }), { status: 200, headers: { 'content-type': 'application/json' } });
 const started: RedisProcess[] = [];
 afterAll(async () => {
   await Promise.all(started.map((p) => p.stop()));

@@ -1,0 +1,138 @@
+/**
+ * The provider-side half of `portcullis check`: are the client credentials
+ * right, and what will logout and refresh be able to do with this provider?
+ *
+ * Credentials are tested the only way a provider lets a confidential client
+ * test them without a user: a token request with a deliberately invalid
+ * authorization code (`portcullis-check-<random>`), authenticated the way the
+ * BFF authenticates. A provider checks the client before the grant, so
+ * `invalid_grant` means the credentials passed, while `invalid_client` (wrong
+ * secret or method) and `unauthorized_client` mean every login would fail at
+ * the callback. No code is ever valid, so nothing is issued.
+ *
+ * Nothing here prints the secret: the rows name the option and the
+ * environment variable that set it, never the value.
+ */
+import { randomBytes } from 'node:crypto';
+import { networkReason } from './health.ts';
+
+/** What the credential check needs of the resolved BFF options. */
+export interface ClientCheckInput {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  clientAuthentication: 'client_secret_basic' | 'client_secret_post';
+  /** The redirect URI the BFF sends (`{baseUrl}{path}/callback`). */
+  redirectUri: string;
+  scope: string;
+  logout: { revokeTokens: boolean };
+}
+
+/** Rows for the check's summary, and whether the credentials passed. */
+export interface ClientCheckReport {
+  /** False when the provider refused the credentials (or could not be asked). */
+  ok: boolean;
+  rows: Array<[label: string, text: string]>;
+  warnings: string[];
+}
+
+const SECRET_VARIABLES = 'PORTCULLIS_CLIENT_SECRET or PORTCULLIS_CLIENT_SECRET_FILE';
+
+/** Runs the credential check and reads what the discovery document advertises. */
+export async function checkClient(input: ClientCheckInput, options: { fetch?: typeof fetch; timeoutMs?: number } = {}): Promise<ClientCheckReport> {
+  const fetchImpl = options.fetch ?? fetch;
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const discoveryUrl = `${input.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
+  let metadata: Record<string, unknown>;
+  try {
+    const response = await fetchImpl(discoveryUrl, { headers: { accept: 'application/json' }, redirect: 'error', signal: AbortSignal.timeout(timeoutMs) });
+    if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
+    metadata = (await response.json()) as Record<string, unknown>;
+  } catch (err) {
+    // The provider row already says why; the credentials could not be tried.
+    return { ok: false, rows: [['client', `not checked: the discovery document failed (${networkReason(err)})`]], warnings: [] };
+  }
+  const rows: ClientCheckReport['rows'] = [];
+  const warnings: string[] = [];
+  const credentials = await tryCredentials(input, metadata, fetchImpl, timeoutMs);
+  rows.push(['client', credentials.text]);
+
+  const methods = stringList(metadata['token_endpoint_auth_methods_supported']);
+  if (methods && !methods.includes(input.clientAuthentication)) {
+    warnings.push(`the provider does not list ${input.clientAuthentication} in token_endpoint_auth_methods_supported (${methods.join(', ')}): set "clientAuthentication" (PORTCULLIS_CLIENT_AUTHENTICATION) to the method the client is registered with`);
+  }
+
+  const revocation = typeof metadata['revocation_endpoint'] === 'string' ? metadata['revocation_endpoint'] : undefined;
+  if (revocation) rows.push(['revocation', `${revocation}: ${input.logout.revokeTokens ? 'logout revokes the refresh token' : 'advertised; logout.revokeTokens is off, refresh tokens stay valid until they expire'}`]);
+  else rows.push(['revocation', 'not advertised: logout cannot revoke tokens at the provider; a refresh token stays valid until it expires']);
+
+  const endSession = typeof metadata['end_session_endpoint'] === 'string' ? metadata['end_session_endpoint'] : undefined;
+  if (endSession) rows.push(['endSession', `${endSession}: logout also ends the session at the provider`]);
+  else rows.push(['endSession', 'not advertised: logout ends the session here only; the user stays signed in at the provider, and the next login may not ask for a password']);
+
+  const offline = offlineAccess(input.scope, stringList(metadata['scopes_supported']));
+  rows.push(['refresh', offline.text]);
+  if (offline.warning) warnings.push(offline.warning);
+  return { ok: credentials.ok, rows, warnings };
+}
+
+/** The token request with an invalid code, and what its answer says about the credentials. */
+async function tryCredentials(input: ClientCheckInput, metadata: Record<string, unknown>, fetchImpl: typeof fetch, timeoutMs: number): Promise<{ ok: boolean; text: string }> {
+  const endpoint = metadata['token_endpoint'];
+  if (typeof endpoint !== 'string') return { ok: false, text: 'FAILED: the discovery document has no token_endpoint: logins cannot complete' };
+  const method = input.clientAuthentication;
+  const where = `${input.clientId} at ${endpoint} (${method})`;
+  const body = new URLSearchParams({ grant_type: 'authorization_code', code: `portcullis-check-${randomBytes(16).toString('base64url')}`, redirect_uri: input.redirectUri });
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (method === 'client_secret_post') {
+    body.set('client_id', input.clientId);
+    body.set('client_secret', input.clientSecret);
+  } else {
+    // RFC 6749 §2.3.1: form-urlencoded id and secret, as the BFF sends them.
+    headers['authorization'] = `Basic ${Buffer.from(`${encodeURIComponent(input.clientId)}:${encodeURIComponent(input.clientSecret)}`).toString('base64')}`;
+  }
+  let response: Response;
+  try {
+    response = await fetchImpl(endpoint, { method: 'POST', headers, body, redirect: 'error', signal: AbortSignal.timeout(timeoutMs) });
+  } catch (err) {
+    return { ok: false, text: `${where}: FAILED: token endpoint unreachable (${networkReason(err)})` };
+  }
+  const answer = (await response.json().catch(() => undefined)) as { error?: unknown; error_description?: unknown } | undefined;
+  const error = typeof answer?.error === 'string' ? answer.error : undefined;
+  const said = error ? `${error}${typeof answer?.error_description === 'string' ? `: ${answer.error_description.slice(0, 200)}` : ''}` : `HTTP ${response.status}`;
+  if (error === 'invalid_grant') return { ok: true, text: `${where}: OK (credentials accepted; a deliberately invalid code got invalid_grant)` };
+  if (error === 'invalid_client') {
+    return {
+      ok: false,
+      text: `${where}: FAILED: the provider refused the client's credentials (${said}): check "clientSecret" (${SECRET_VARIABLES}) and "clientId", and that "clientAuthentication" (${method}) is the method the client is registered with (PORTCULLIS_CLIENT_AUTHENTICATION)`,
+    };
+  }
+  if (error === 'unauthorized_client' || (error === 'invalid_request' && /grant/i.test(said)) || error === 'unsupported_grant_type') {
+    return {
+      ok: false,
+      text: `${where}: FAILED: the provider does not let this client complete logins (${said}): register the client for the authorization_code grant (and refresh_token), and check "clientAuthentication" (${method}) and "clientSecret" (${SECRET_VARIABLES})`,
+    };
+  }
+  if (response.status >= 500 || !error) return { ok: false, text: `${where}: FAILED: the token endpoint answered ${said}` };
+  return { ok: false, text: `${where}: FAILED: unexpected answer to a token request (${said}): check "clientSecret" (${SECRET_VARIABLES}) and "clientAuthentication" (${method})` };
+}
+
+/** Whether sessions can outlive one access token: `offline_access` in the scope and at the provider. */
+function offlineAccess(scope: string, supported: string[] | undefined): { text: string; warning?: string } {
+  const short = 'sessions will last only as long as one access token when the provider issues no refresh token';
+  const requested = scope.split(' ').includes('offline_access');
+  if (!requested) {
+    return {
+      text: `offline_access is not in "scope": ${short} (some providers, e.g. Keycloak and Cognito, issue one anyway)`,
+      warning: `"scope" has no offline_access: ${short}; add it (PORTCULLIS_SCOPE) unless your provider issues refresh tokens without it`,
+    };
+  }
+  if (!supported) return { text: 'offline_access requested; the provider does not publish scopes_supported, so whether it issues refresh tokens is unknown' };
+  if (supported.includes('offline_access')) return { text: 'offline_access requested and in the provider\'s scopes_supported: sessions renew their access tokens' };
+  return {
+    text: `offline_access requested but not in the provider's scopes_supported: ${short}`,
+    warning: `the provider does not advertise offline_access: if it issues no refresh token, ${short} (Google wants access_type=offline and prompt=consent in "authorizationParams")`,
+  };
+}
+
+const stringList = (value: unknown): string[] | undefined => (Array.isArray(value) && value.every((v) => typeof v === 'string') ? (value as string[]) : undefined);

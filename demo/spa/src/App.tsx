@@ -3,6 +3,7 @@ import type { ComponentType, ReactNode } from 'react';
 import { HomePage } from './pages/Home';
 import { NotFoundPage } from './pages/NotFound';
 import { ProfilePage } from './pages/Profile';
+import { SessionsPage } from './pages/Sessions';
 import { TodosPage } from './pages/Todos';
 import { Link, usePath } from './router';
 
@@ -10,6 +11,7 @@ const ROUTES: Record<string, ComponentType> = {
   '/': HomePage,
   '/todos': TodosPage,
   '/profile': ProfilePage,
+  '/sessions': SessionsPage,
 };
 
 const STATUS_LABEL = {
@@ -46,6 +48,7 @@ export function App(): ReactNode {
           <Link to="/">Home</Link>
           <Link to="/todos">Todos</Link>
           <Link to="/profile">Profile</Link>
+          <Link to="/sessions">Sessions</Link>
         </nav>
         <StatusBadge />
       </header>

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bffFetch, BffError, fetchSession } from '../src/bffFetch.js';
+import { ANONYMOUS } from '../src/state.js';
 import { json, session, stubFetch, unauthenticated } from './helpers.js';
 
 const sent = (fn: ReturnType<typeof stubFetch>, i = 0) => {
@@ -60,7 +61,7 @@ describe('fetchSession (internal)', () => {
   it('GETs {bffPath}/user with the CSRF header and credentials', async () => {
     const s = session();
     const fetch = stubFetch(() => json(200, s));
-    expect(await fetchSession('/auth')).toEqual({ type: 'session', session: s });
+    expect(await fetchSession('/auth')).toEqual({ status: 'authenticated', session: s });
     expect(sent(fetch).input).toBe('/auth/user');
     expect(sent(fetch).init.credentials).toBe('include');
     expect(sent(fetch).headers.get('x-csrf')).toBe('1');
@@ -68,13 +69,13 @@ describe('fetchSession (internal)', () => {
 
   it('401 → anonymous', async () => {
     stubFetch(unauthenticated);
-    expect(await fetchSession('/bff')).toEqual({ type: 'anonymous' });
+    expect(await fetchSession('/bff')).toBe(ANONYMOUS);
   });
 
   it('error JSON → BffError with status, code and description', async () => {
     stubFetch(() => json(403, { error: 'csrf', error_description: 'X-CSRF header required' }));
     const action = await fetchSession('/bff');
-    if (action.type !== 'error') throw new Error('expected an error action');
+    if (action.status !== 'error') throw new Error('expected an error state');
     const error = action.error;
     expect(error).toBeInstanceOf(BffError);
     expect(error).toMatchObject({ status: 403, code: 'csrf', message: 'X-CSRF header required', name: 'BffError' });
@@ -83,12 +84,12 @@ describe('fetchSession (internal)', () => {
   it('non-JSON error page → BffError named after the status', async () => {
     stubFetch(() => new Response('<html>Bad gateway</html>', { status: 502 }));
     const action = await fetchSession('/bff');
-    expect(action).toMatchObject({ type: 'error', error: { status: 502, code: 'http_502' } });
+    expect(action).toMatchObject({ status: 'error', error: { status: 502, code: 'http_502' } });
   });
 
   it('network failure → error', async () => {
     stubFetch(() => Promise.reject(new TypeError('Failed to fetch')));
-    expect(await fetchSession('/bff')).toMatchObject({ type: 'error', error: { message: 'Failed to fetch' } });
+    expect(await fetchSession('/bff')).toMatchObject({ status: 'error', error: { message: 'Failed to fetch' } });
   });
 
   it.each([
@@ -99,6 +100,6 @@ describe('fetchSession (internal)', () => {
     ['a javascript: logoutUrl', () => json(200, session({ logoutUrl: 'javascript:alert(1)' }))],
   ])('200 with %s → invalid_response error', async (_, responder) => {
     stubFetch(responder);
-    expect(await fetchSession('/bff')).toMatchObject({ type: 'error', error: { code: 'invalid_response', status: 200 } });
+    expect(await fetchSession('/bff')).toMatchObject({ status: 'error', error: { code: 'invalid_response', status: 200 } });
   });
 });

@@ -70,6 +70,71 @@ describe('login()', () => {
   });
 });
 
+describe('login(options)', () => {
+  const loginUrl = async (options: Parameters<ReturnType<typeof useAuth>['login']>[0], location = '/') => {
+    stubFetch(unauthenticated);
+    const go = stubNav();
+    window.history.replaceState(null, '', location);
+    const { result } = renderAuth();
+    await waitFor(() => expect(result.current.status).toBe('anonymous'));
+    act(() => result.current.login(options));
+    expect(go).toHaveBeenCalledTimes(1);
+    return go.mock.calls[0]![0];
+  };
+
+  it('sends every provider parameter under its OpenID Connect name, encoded', async () => {
+    const url = await loginUrl({
+      returnTo: '/todos?x=1',
+      prompt: 'login',
+      maxAge: 300,
+      acrValues: 'urn:portcullis:mfa urn:other',
+      loginHint: 'alice+test@example.com',
+      uiLocales: 'fr-CA en',
+    });
+    expect(url).toBe(
+      '/bff/login?returnTo=%2Ftodos%3Fx%3D1&prompt=login&max_age=300&acr_values=urn%3Aportcullis%3Amfa%20urn%3Aother' +
+        '&login_hint=alice%2Btest%40example.com&ui_locales=fr-CA%20en',
+    );
+    const query = new URL(url, 'http://localhost').searchParams;
+    expect(Object.fromEntries(query)).toEqual({
+      returnTo: '/todos?x=1',
+      prompt: 'login',
+      max_age: '300',
+      acr_values: 'urn:portcullis:mfa urn:other',
+      login_hint: 'alice+test@example.com',
+      ui_locales: 'fr-CA en',
+    });
+  });
+
+  it('defaults returnTo to the current location and sends only the options given (max_age=0 included)', async () => {
+    expect(await loginUrl({ prompt: 'none' }, '/todos?tab=2#top')).toBe('/bff/login?returnTo=' + encodeURIComponent('/todos?tab=2#top') + '&prompt=none');
+    vi.restoreAllMocks();
+    expect(await loginUrl({ maxAge: 0, loginHint: undefined, acrValues: undefined })).toBe('/bff/login?returnTo=%2F&max_age=0');
+    vi.restoreAllMocks();
+    expect(await loginUrl({})).toBe('/bff/login?returnTo=%2F');
+  });
+
+  it('keeps the returnTo fallback of login() for options without returnTo', async () => {
+    expect(await loginUrl({ prompt: 'none' }, '/share?url=https://example.com/a')).toBe('/bff/login?returnTo=%2Fshare&prompt=none');
+  });
+
+  it('ignores keys that are not login options (a StepUpRequired passed as is sends only its acr_values and max_age)', async () => {
+    const options = { acrValues: 'urn:portcullis:mfa', status: 401, code: 'step_up_required', name: 'StepUpRequired' };
+    expect(await loginUrl(options)).toBe('/bff/login?returnTo=%2F&acr_values=urn%3Aportcullis%3Amfa');
+  });
+});
+
+describe('acr and authTime', () => {
+  it('come from /user when present, else null', async () => {
+    stubFetch(() => json(200, { ...session(), acr: 'urn:portcullis:mfa', authTime: 1_900_000_000 }), () => json(200, session()));
+    const { result } = renderAuth();
+    await waitFor(() => expect(result.current.status).toBe('authenticated'));
+    expect(result.current).toMatchObject({ acr: 'urn:portcullis:mfa', authTime: 1_900_000_000 });
+    await act(() => result.current.refresh());
+    expect(result.current).toMatchObject({ status: 'authenticated', acr: null, authTime: null });
+  });
+});
+
 describe('logout()', () => {
   it("navigates to the session's logoutUrl, appending returnTo, and tells other tabs first", async () => {
     stubFetch(() => json(200, session({ logoutUrl: '/bff/logout?sid=abc' })));

@@ -3,8 +3,15 @@ import { type ReactNode, useState } from 'react';
 import { displayName, Loading, SessionError, useTitle } from '../common';
 import { Link } from '../router';
 
+const SILENT_MESSAGES = {
+  login_required: 'Silent sign-in found no session at the provider: log in.',
+  consent_required: 'Silent sign-in needs your consent first: log in.',
+  interaction_required: 'Silent sign-in needs you at the provider: log in.',
+  account_selection_required: 'Silent sign-in needs you to pick an account: log in.',
+} as const;
+
 export function HomePage(): ReactNode {
-  const { status, user, sub, error, login, logout } = useAuth();
+  const { status, user, sub, error, loginError, login, logout } = useAuth();
   const [leaving, setLeaving] = useState(false);
   useTitle('Home');
 
@@ -19,9 +26,19 @@ export function HomePage(): ReactNode {
           This single-page app never sees an OAuth token. It talks to its Backend-for-Frontend with a cookie; the BFF
           keeps the tokens and calls the todo API for you.
         </p>
+        {loginError ? (
+          <p className="notice error" role="alert" data-testid="login-error" data-code={loginError}>
+            {SILENT_MESSAGES[loginError]} ({loginError})
+          </p>
+        ) : null}
         <div className="actions">
           <button type="button" data-testid="login-button" onClick={() => login()}>
             Log in
+          </button>
+          {/* prompt=none: back signed in if the provider still knows you, else back here with
+              ?error=login_required (shown above, once). A click, so it can never loop. */}
+          <button type="button" className="secondary" data-testid="silent-login-button" onClick={() => login({ prompt: 'none' })}>
+            Sign in silently
           </button>
         </div>
         <p className="hint">

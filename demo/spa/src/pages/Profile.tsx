@@ -12,8 +12,9 @@ function Claim({ label, id, children }: { label: string; id: string; children: R
 }
 
 function Profile(): ReactNode {
-  const { user, sub, expiresAt } = useAuth();
+  const { user, sub, expiresAt, acr, authTime } = useAuth();
   const expires = expiresAt ? new Date(expiresAt * 1000) : null;
+  const authenticated = authTime ? new Date(authTime * 1000) : null;
   const str = (v: unknown) => (typeof v === 'string' && v ? v : null);
   return (
     <section data-testid="profile" aria-labelledby="profile-title">
@@ -24,6 +25,10 @@ function Profile(): ReactNode {
         <Claim label="Username" id="username">{str(user?.preferred_username)}</Claim>
         <Claim label="Subject (sub)" id="sub">
           <code>{sub}</code>
+        </Claim>
+        <Claim label="Sign-in level (acr)" id="acr">{acr ? <code>{acr}</code> : null}</Claim>
+        <Claim label="Signed in at" id="auth-time">
+          {authenticated ? <time dateTime={authenticated.toISOString()}>{authenticated.toLocaleString()}</time> : null}
         </Claim>
         <Claim label="Session expires" id="expires">
           {expires ? <time dateTime={expires.toISOString()}>{expires.toLocaleString()}</time> : null}

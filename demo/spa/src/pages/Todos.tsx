@@ -1,4 +1,4 @@
-import { useAuth, useBffFetch } from '@portcullis/react';
+import { StepUpRequired, useAuth, useBffFetch } from '@portcullis/react';
 import { type FormEvent, type ReactNode, useCallback, useEffect, useState } from 'react';
 import { errorMessage, Loading, readJson, SessionError, useTitle } from '../common';
 
@@ -12,9 +12,29 @@ interface Todo {
 
 const JSON_HEADERS = { 'Content-Type': 'application/json' };
 
+/**
+ * An action put off by a step-up login: its name and when it was asked for, in sessionStorage
+ * (never a token). Honoured once, on return to this page within PENDING_TTL_MS.
+ */
+const PENDING_KEY = 'demo:pending-action';
+const PENDING_TTL_MS = 5 * 60_000;
+
+function takePending(): string | null {
+  const raw = sessionStorage.getItem(PENDING_KEY);
+  sessionStorage.removeItem(PENDING_KEY);
+  try {
+    const pending = JSON.parse(raw ?? 'null') as { action?: unknown; at?: unknown } | null;
+    return typeof pending?.action === 'string' && typeof pending.at === 'number' && Date.now() - pending.at < PENDING_TTL_MS ? pending.action : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The signed-in user's todos, through the BFF's `/api/todos` proxy. */
 function TodoList(): ReactNode {
   const api = useBffFetch();
+  const { login } = useAuth();
+  const [notice, setNotice] = useState<string | null>(null);
   const [todos, setTodos] = useState<Todo[] | null>(null);
   const [title, setTitle] = useState('');
   const [busy, setBusy] = useState<ReadonlySet<string>>(new Set());
@@ -78,6 +98,35 @@ function TodoList(): ReactNode {
       setTodos((list) => list?.filter((t) => t.id !== todo.id) ?? null);
     });
 
+  // Clearing needs a second factor (acr urn:portcullis:mfa): the API answers step_up_required,
+  // the session stays, and the app logs in again with acr_values, then retries once back here.
+  const clearAll = useCallback(
+    (retry: boolean) =>
+      void run('clear', async () => {
+        setNotice(null);
+        try {
+          await readJson<void>(await api('/api/todos', { method: 'DELETE' }));
+        } catch (e) {
+          if (!(e instanceof StepUpRequired)) throw e;
+          if (retry) throw new Error('Clearing your todos needs the second sign-in step, which was not completed.');
+          sessionStorage.setItem(PENDING_KEY, JSON.stringify({ action: 'clear-todos', at: Date.now() }));
+          login({ acrValues: e.acrValues, maxAge: e.maxAge, returnTo: '/todos' });
+          return;
+        }
+        setTodos([]);
+        setNotice('All your todos were cleared.');
+      }),
+    [api, login, run],
+  );
+
+  // Back from a step-up login: run the pending action once, after the list has loaded (so that
+  // the list read before it cannot overwrite its result). Taken before running: neither
+  // StrictMode's second effect run nor a failed retry repeats it.
+  const loaded = todos !== null;
+  useEffect(() => {
+    if (loaded && takePending() === 'clear-todos') clearAll(true);
+  }, [loaded, clearAll]);
+
   const left = todos?.filter((t) => !t.done).length ?? 0;
   return (
     <section aria-labelledby="todos-title">
@@ -102,6 +151,11 @@ function TodoList(): ReactNode {
       {error ? (
         <p className="notice error" role="alert" data-testid="todo-error">
           {error}
+        </p>
+      ) : null}
+      {notice ? (
+        <p className="notice" role="status" data-testid="todo-notice">
+          {notice}
         </p>
       ) : null}
       {todos === null ? (
@@ -132,6 +186,18 @@ function TodoList(): ReactNode {
           <p className="muted small" data-testid="todo-summary">
             {todos.length === 0 ? 'Nothing to do. Add your first todo above.' : `${left} of ${todos.length} left`}
           </p>
+          <div className="actions">
+            <button
+              type="button"
+              className="secondary danger"
+              data-testid="todos-clear-all"
+              disabled={todos.length === 0 || busy.has('clear')}
+              onClick={() => clearAll(false)}
+            >
+              Clear all
+            </button>
+            <span className="muted small">Asks for a second sign-in step (one-time code).</span>
+          </div>
         </>
       )}
     </section>

@@ -1,19 +1,25 @@
 /**
- * Typed errors, named after the OAuth 2.0 error codes of RFC 6750 §3.1 (plus
- * `temporarily_unavailable` for an unreachable authorization server), and the
- * `WWW-Authenticate` challenge they produce.
+ * Typed errors, named after the OAuth 2.0 error codes they answer with:
+ * RFC 6750 §3.1, RFC 9470 §3 (`insufficient_user_authentication`), RFC 9449
+ * §7.1 and §9 (`invalid_dpop_proof`, `use_dpop_nonce`), plus
+ * `temporarily_unavailable` for an unreachable authorization server.
  *
  * Error descriptions are fixed, developer-facing sentences. They never contain
- * the presented token or any value taken from it.
+ * the presented token, proof or any value taken from them.
  *
  * @packageDocumentation
  */
+
+import { formatWwwAuthenticate } from './challenge.ts';
 
 /** The OAuth error codes this package responds with. */
 export type ApiGuardErrorCode =
   | 'invalid_request'
   | 'invalid_token'
   | 'insufficient_scope'
+  | 'insufficient_user_authentication'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce'
   | 'temporarily_unavailable';
 
 /** The JSON body written for every error response. */
@@ -22,13 +28,8 @@ export interface ErrorResponseBody {
   error_description: string;
 }
 
-/** Parameters of a `Bearer` challenge (RFC 6750 §3). */
-export interface BearerChallenge {
-  realm?: string | undefined;
-  error?: ApiGuardErrorCode | undefined;
-  error_description?: string | undefined;
-  scope?: string | undefined;
-}
+/** Challenge parameters of an error, besides `realm` (and `algs` for DPoP). */
+export type ChallengeParams = Readonly<Record<string, string | undefined>>;
 
 // RFC 6750 §3: error_description and scope values exclude `"` and `\`.
 const DESCRIPTION_CHARS = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
@@ -40,29 +41,11 @@ function assertDescription(description: string): string {
   return description;
 }
 
-function quote(value: string): string {
-  return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
-}
-
 /**
- * Formats a `WWW-Authenticate: Bearer …` challenge (RFC 6750 §3). Attributes
- * that are `undefined` are left out; with none left the challenge is just
- * `Bearer`.
- *
- * @example
- * formatWwwAuthenticate({ realm: 'api', error: 'invalid_token', error_description: 'access token expired' })
- * // => 'Bearer realm="api", error="invalid_token", error_description="access token expired"'
+ * Base class of every error this package turns into an HTTP response. Same
+ * shape as `@portcullis/bff`'s errors and Koa's `http-errors`: `code`,
+ * `status`, and `expose` (true below 500: the description may be shown).
  */
-export function formatWwwAuthenticate(challenge: BearerChallenge): string {
-  const params: string[] = [];
-  for (const name of ['realm', 'error', 'error_description', 'scope'] as const) {
-    const value = challenge[name];
-    if (value !== undefined) params.push(`${name}=${quote(value)}`);
-  }
-  return params.length === 0 ? 'Bearer' : `Bearer ${params.join(', ')}`;
-}
-
-/** Base class of every error this package turns into an HTTP response. */
 export abstract class ApiGuardError extends Error {
   /** The OAuth error code (`error` in the body and the challenge). */
   abstract readonly code: ApiGuardErrorCode;
@@ -82,9 +65,28 @@ export abstract class ApiGuardError extends Error {
     this.description = assertDescription(description);
   }
 
-  /** The `WWW-Authenticate` challenge, or `undefined` when none is sent. */
+  /** Whether the description may be shown to the client (Koa's convention): `status < 500`. */
+  get expose(): boolean {
+    return this.status < 500;
+  }
+
+  /** Response headers besides `WWW-Authenticate` (e.g. `DPoP-Nonce`). */
+  get headers(): Readonly<Record<string, string>> {
+    return {};
+  }
+
+  /**
+   * The challenge parameters besides `realm`, or `undefined` when no challenge
+   * is sent. Default: `error` and `error_description`.
+   */
+  challengeParams(): ChallengeParams | undefined {
+    return { error: this.code, error_description: this.description };
+  }
+
+  /** The `WWW-Authenticate: Bearer …` challenge, or `undefined` when none is sent. */
   wwwAuthenticate(realm?: string): string | undefined {
-    return formatWwwAuthenticate({ realm, error: this.code, error_description: this.description });
+    const params = this.challengeParams();
+    return params === undefined ? undefined : formatWwwAuthenticate({ realm, ...params });
   }
 
   /** The JSON response body. */
@@ -106,7 +108,7 @@ export class InvalidToken extends ApiGuardError {
 }
 
 /**
- * 401 for a request without a bearer token (none at all, or another
+ * 401 for a request without an access token (none at all, or another
  * authentication scheme). Per RFC 6750 §3.1 the challenge then carries no
  * error code: it is just `Bearer` (with the realm when configured). The JSON
  * body still says `invalid_token` to help developers.
@@ -116,8 +118,8 @@ export class MissingToken extends InvalidToken {
     super('a bearer access token is required');
   }
 
-  override wwwAuthenticate(realm?: string): string {
-    return formatWwwAuthenticate({ realm });
+  override challengeParams(): ChallengeParams {
+    return {};
   }
 }
 
@@ -133,13 +135,63 @@ export class InsufficientScope extends ApiGuardError {
     this.scopes = Object.freeze([...scopes]);
   }
 
-  override wwwAuthenticate(realm?: string): string {
-    return formatWwwAuthenticate({
-      realm,
-      error: this.code,
-      error_description: this.description,
-      scope: this.scopes.join(' '),
-    });
+  override challengeParams(): ChallengeParams {
+    return { ...super.challengeParams(), scope: this.scopes.join(' ') };
+  }
+}
+
+/**
+ * 401 `insufficient_user_authentication` (RFC 9470 §3): the token is valid but
+ * the user's authentication is not strong enough (`acr`) or too old
+ * (`auth_time`). The challenge tells the client what to ask the authorization
+ * server for: `acr_values` and/or `max_age`.
+ */
+export class InsufficientUserAuthentication extends ApiGuardError {
+  readonly code = 'insufficient_user_authentication' as const;
+  readonly status = 401 as const;
+  /** Acceptable `acr` values (sent as `acr_values`), empty when only recency matters. */
+  readonly acrValues: readonly string[];
+  /** The largest acceptable age of the authentication, in seconds (sent as `max_age`). */
+  readonly maxAge: number | undefined;
+
+  constructor(description: string, requirements: { acrValues?: readonly string[]; maxAge?: number | undefined }) {
+    super(description);
+    this.acrValues = Object.freeze([...(requirements.acrValues ?? [])]);
+    this.maxAge = requirements.maxAge;
+  }
+
+  override challengeParams(): ChallengeParams {
+    return {
+      ...super.challengeParams(),
+      acr_values: this.acrValues.length > 0 ? this.acrValues.join(' ') : undefined,
+      max_age: this.maxAge === undefined ? undefined : String(this.maxAge),
+    };
+  }
+}
+
+/** 401 `invalid_dpop_proof` (RFC 9449 §7.1): the `DPoP` proof header is missing, malformed or does not match the request. */
+export class InvalidDpopProof extends ApiGuardError {
+  readonly code = 'invalid_dpop_proof' as const;
+  readonly status = 401 as const;
+}
+
+/**
+ * 401 `use_dpop_nonce` (RFC 9449 §9): the proof must carry the server nonce
+ * sent in the `DPoP-Nonce` response header.
+ */
+export class UseDpopNonce extends ApiGuardError {
+  readonly code = 'use_dpop_nonce' as const;
+  readonly status = 401 as const;
+  /** The nonce the next proof must carry. */
+  readonly nonce: string;
+
+  constructor(nonce: string, description = 'the DPoP proof must carry the nonce from the DPoP-Nonce header') {
+    super(description);
+    this.nonce = nonce;
+  }
+
+  override get headers(): Readonly<Record<string, string>> {
+    return { 'DPoP-Nonce': this.nonce };
   }
 }
 
@@ -152,7 +204,7 @@ export class TemporarilyUnavailable extends ApiGuardError {
   readonly code = 'temporarily_unavailable' as const;
   readonly status = 503 as const;
 
-  override wwwAuthenticate(): undefined {
+  override challengeParams(): undefined {
     return undefined;
   }
 }

@@ -162,8 +162,9 @@ export class Introspector {
 
     const { issuer, audience, clockTolerance } = this.#options;
     const now = Math.floor(Date.now() / 1000);
-    if (claims.token_type !== undefined && (typeof claims.token_type !== 'string' || claims.token_type.toLowerCase() !== 'bearer')) {
-      throw new InvalidToken('the token is not a bearer access token');
+    // `DPoP` is a DPoP-bound access token (RFC 9449 §6.2), checked against the scheme by token-binding.ts.
+    if (claims.token_type !== undefined && (typeof claims.token_type !== 'string' || !['bearer', 'dpop'].includes(claims.token_type.toLowerCase()))) {
+      throw new InvalidToken('the token is not an access token');
     }
     if (claims.iss !== undefined && claims.iss !== issuer) {
       throw new InvalidToken('the access token was issued by another issuer');
@@ -188,9 +189,6 @@ export class Introspector {
     }
     if (claims.scope !== undefined && typeof claims.scope !== 'string') {
       throw new InvalidToken('the access token scope claim is invalid');
-    }
-    if (claims.cnf !== undefined) {
-      throw new InvalidToken('a sender-constrained access token cannot be used as a bearer token');
     }
     const { active: _active, ...rest } = claims;
     return createAuthInfo(rest as AccessTokenClaims & { client_id: string }, 'introspection');

@@ -8,8 +8,11 @@ import type { Middleware } from 'koa';
 
 import type { AuthState } from './auth-info.ts';
 import { InsufficientScope } from './errors.ts';
-import { resolveScopes } from './options.ts';
+import { scopeList } from './option-schemas.ts';
 import { guardOf, respondWithError } from './respond.ts';
+import { parseOptions } from './validate.ts';
+
+const schema = scopeList.refine((scopes) => scopes.length > 0, 'needs at least one scope name');
 
 /**
  * Creates Koa middleware that requires every given scope in the token
@@ -17,7 +20,7 @@ import { guardOf, respondWithError } from './respond.ts';
  * `insufficient_scope` with `scope="<all given scopes>"`.
  *
  * @param scopes - Scope names (all required), validated now.
- * @throws TypeError when no scope or an invalid scope name is given.
+ * @throws ApiGuardOptionsError (a `TypeError`) when no scope or an invalid scope name is given.
  *
  * @example
  * ```ts
@@ -25,10 +28,7 @@ import { guardOf, respondWithError } from './respond.ts';
  * ```
  */
 export function requireScope(...scopes: [string, ...string[]]): Middleware<AuthState> {
-  const required = resolveScopes(scopes, 'requireScope(...scopes)');
-  if (required.length === 0) {
-    throw new TypeError('api-guard: requireScope(...scopes) needs at least one scope name');
-  }
+  const required = parseOptions(schema, scopes, { name: 'requireScope(...scopes)', known: {}, prefixPaths: true });
 
   return async function requireScopeMiddleware(ctx, next) {
     const auth: unknown = ctx.state.auth;
@@ -38,7 +38,7 @@ export function requireScope(...scopes: [string, ...string[]]): Middleware<AuthS
       throw new Error('api-guard: requireScope() must run after requireAccessToken()');
     }
     if (!required.every((scope) => ctx.state.auth.scopes.includes(scope))) {
-      respondWithError(ctx, new InsufficientScope(required), guard.realm);
+      respondWithError(ctx, new InsufficientScope(required), guard);
       return;
     }
     await next();

@@ -143,10 +143,7 @@ export class JwtVerifier {
     if (payload.scope !== undefined && typeof payload.scope !== 'string') {
       throw new InvalidToken('the access token scope claim is invalid');
     }
-    if (payload.cnf !== undefined) {
-      // RFC 9449 §7.1 / RFC 8705: a sender-constrained token is no bearer token.
-      throw new InvalidToken('a sender-constrained access token cannot be used as a bearer token');
-    }
+    // `cnf` (a sender-constrained token) is checked against the scheme used by token-binding.ts.
     return createAuthInfo(payload as AccessTokenClaims & { client_id: string }, 'jwt');
   }
 

@@ -7,8 +7,11 @@ import {
   InvalidToken,
   MissingToken,
   TemporarilyUnavailable,
-  formatWwwAuthenticate,
+  InsufficientUserAuthentication,
+  InvalidDpopProof,
+  UseDpopNonce,
 } from '../src/errors.ts';
+import { formatWwwAuthenticate } from '../src/challenge.ts';
 
 describe('formatWwwAuthenticate', () => {
   it('is just "Bearer" without attributes (RFC 6750 §3.1, no authentication info)', () => {
@@ -73,5 +76,36 @@ describe('errors', () => {
   it('refuses descriptions that RFC 6750 does not allow', () => {
     expect(() => new InvalidToken('say "hi"')).toThrow(TypeError);
     expect(() => new InvalidToken('line\nbreak')).toThrow(TypeError);
+  });
+
+  it('share one shape: code, status, expose = status < 500, headers', () => {
+    const errors: ApiGuardError[] = [
+      new InvalidRequest('x'),
+      new InvalidToken('x'),
+      new MissingToken(),
+      new InsufficientScope(['a']),
+      new InsufficientUserAuthentication('x', { acrValues: ['urn:a'] }),
+      new InvalidDpopProof('x'),
+      new UseDpopNonce('n-1'),
+      new TemporarilyUnavailable('x'),
+    ];
+    for (const err of errors) {
+      expect(err.expose).toBe(err.status < 500);
+      expect(typeof err.code).toBe('string');
+    }
+    expect(new TemporarilyUnavailable('x').expose).toBe(false);
+    expect(new UseDpopNonce('n-1').headers).toEqual({ 'DPoP-Nonce': 'n-1' });
+    expect(new InvalidToken('x').headers).toEqual({});
+  });
+
+  it('InsufficientUserAuthentication carries acr_values and max_age (RFC 9470 §3)', () => {
+    const err = new InsufficientUserAuthentication('why', { acrValues: ['urn:a', 'urn:b'], maxAge: 5 });
+    expect(err.status).toBe(401);
+    expect(err.wwwAuthenticate()).toBe(
+      'Bearer error="insufficient_user_authentication", error_description="why", acr_values="urn:a urn:b", max_age="5"',
+    );
+    expect(new InsufficientUserAuthentication('why', { maxAge: 0 }).wwwAuthenticate()).toBe(
+      'Bearer error="insufficient_user_authentication", error_description="why", max_age="0"',
+    );
   });
 });

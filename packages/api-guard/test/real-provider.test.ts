@@ -1,24 +1,25 @@
-// requireAccessToken against the real oidc-provider (the demo provider of
-// demo/provider), with client_credentials JWT access tokens (RFC 9068).
+// requireAccessToken against the real oidc-provider (in process, see
+// helpers/oidc-provider.ts), with client_credentials JWT access tokens (RFC 9068).
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
-import { startDemoProvider, type DemoProvider } from '../../../demo/provider/create-provider.ts';
 import { requireAccessToken, requireScope } from '../src/index.ts';
 import { startApi, type TestApi } from './helpers/api.ts';
+import { startTestProvider, type TestProvider } from './helpers/oidc-provider.ts';
+import { createDpopKey, createProof } from './helpers/dpop.ts';
 
 const API_AUDIENCE = 'http://orders-api.portcullis.test';
 const WORKER = { id: 'orders-worker', secret: 'worker-secret' };
 
-let op: DemoProvider;
+let op: TestProvider;
 let tokenEndpoint: string;
 const apis: TestApi[] = [];
 
 beforeAll(async () => {
-  op = await startDemoProvider({
-    apiAudience: API_AUDIENCE,
-    apiScopes: ['orders:read', 'orders:write'],
-    clients: [{ clientId: WORKER.id, clientSecret: WORKER.secret, grantTypes: ['client_credentials'] }],
+  op = await startTestProvider({
+    audience: API_AUDIENCE,
+    scopes: ['orders:read', 'orders:write'],
+    clients: [{ clientId: WORKER.id, clientSecret: WORKER.secret }],
   });
   const metadata = (await (await fetch(`${op.issuer}/.well-known/openid-configuration`)).json()) as { token_endpoint: string };
   tokenEndpoint = metadata.token_endpoint;
@@ -31,12 +32,13 @@ afterAll(async () => {
   await op.stop();
 });
 
-/** client_credentials with resource = the API, client_secret_basic. */
-async function clientCredentialsToken(scope = 'orders:read'): Promise<string> {
+/** client_credentials with resource = the API, client_secret_basic (and a DPoP proof when given). */
+async function clientCredentialsToken(scope = 'orders:read', dpop?: string): Promise<string> {
   const res = await fetch(tokenEndpoint, {
     method: 'POST',
     headers: {
       authorization: `Basic ${Buffer.from(`${encodeURIComponent(WORKER.id)}:${encodeURIComponent(WORKER.secret)}`).toString('base64')}`,
+      ...(dpop === undefined ? {} : { dpop }),
     },
     body: new URLSearchParams({ grant_type: 'client_credentials', resource: API_AUDIENCE, scope }),
   });
@@ -102,5 +104,17 @@ describe('requireAccessToken with oidc-provider', () => {
     expect(res.status, res.text).toBe(200);
     // The provider keeps publishing the old key, so older tokens stay valid until they expire.
     expect((await guarded.request('/', { headers: { authorization: `Bearer ${before}` } })).status).toBe(200);
+  });
+
+  it('accepts a DPoP-bound token issued by oidc-provider with a proof for the API call', async () => {
+    const key = await createDpopKey();
+    const token = await clientCredentialsToken('orders:read', await createProof(key, { htm: 'POST', htu: tokenEndpoint }));
+    expect(decodeJwt(token)).toMatchObject({ cnf: { jkt: key.jkt } });
+    const guarded = await api(requireAccessToken({ issuer: op.issuer, audience: API_AUDIENCE, dpop: true }));
+    const proof = await createProof(key, { htm: 'GET', htu: `${guarded.url}/orders`, token });
+    const res = await guarded.request('/orders', { headers: { authorization: `DPoP ${token}`, dpop: proof } });
+    expect(res.status, res.text).toBe(200);
+    const asBearer = await guarded.request('/orders', { headers: { authorization: `Bearer ${token}` } });
+    expect(asBearer.status).toBe(401);
   });
 });

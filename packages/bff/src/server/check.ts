@@ -55,6 +55,7 @@ export async function checkConfig(config: ServerConfig, options: { timeoutMs?: n
     row('static', config.static ? config.static.dir : 'none');
     const proxies = config.trustProxy ? ` (trustProxy: ${config.trustProxy} ${config.trustProxy === 1 ? 'proxy' : 'proxies'})` : '';
     row('listen', `${config.host ?? '*'}:${config.port}${proxies}`);
+    row('metrics', config.metrics ? `http://${config.metrics.host.includes(':') ? `[${config.metrics.host}]` : config.metrics.host}:${config.metrics.port}/metrics (its own listener, not the public port)` : 'off (set metrics.port or PORTCULLIS_METRICS_PORT)');
     row('readyz', config.readyRequiresProvider ? 'fails while the provider fails (readyRequiresProvider)' : 'store only; the provider is reported, not required');
     for (const warning of warnings) row('warning', warning);
     const ok = failed.length === 0;

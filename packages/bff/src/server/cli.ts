@@ -77,7 +77,9 @@ ${envRows.map((r) => `  ${r.name.padEnd(width)}  ${r.description}`).join('\n')}
 
 Endpoints besides the BFF's: GET /healthz (liveness), GET /readyz (readiness:
 a session store round trip, else 503; the provider is reported, and required
-only with PORTCULLIS_READY_REQUIRES_PROVIDER).
+only with PORTCULLIS_READY_REQUIRES_PROVIDER). With PORTCULLIS_METRICS_PORT,
+GET /metrics (Prometheus) on that port only, on 127.0.0.1 unless
+PORTCULLIS_METRICS_HOST says otherwise.
 `;
 }
 

@@ -20,7 +20,7 @@ import { BFF_OPTION_NAMES, friendly, requireBffOptions } from './config/validate
 
 export { ENV_VARIABLES, OTHER_ENV_VARIABLES, type EnvVariable } from './config/env.ts';
 export { loadConfig, type ConfigFlags, type LoadConfigInput } from './config/load.ts';
-export { ConfigError, type ConfigBffOptions, type RedisStoreConfig, type ServerConfig, type StaticConfig, type StoreConfig } from './config/types.ts';
+export { ConfigError, type ConfigBffOptions, type MetricsConfig, type RedisStoreConfig, type ServerConfig, type StaticConfig, type StoreConfig } from './config/types.ts';
 export { requireBffOptions } from './config/validate.ts';
 
 /**

@@ -3,6 +3,8 @@
  *
  *   request id → access log → /healthz, /readyz → createBff → static files
  *
+ * and, with `metrics`, a second listener for Prometheus (`GET /metrics`),
+ * fed by the BFF's events and a timed wrapper of the session store.
  * The CLI's `serve` is a thin wrapper around it (plus signal handling).
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -11,11 +13,14 @@ import type { Duplex } from 'node:stream';
 import Koa from 'koa';
 import type { Logger } from 'pino';
 import { createBff, type BffMiddleware } from '../bff.ts';
+import type { SessionStore } from '../session/store.ts';
 import { summarize } from '../middleware/error-handler.ts';
 import type { ServerConfig } from './config.ts';
 import { requireBffOptions, toConfigError } from './config.ts';
+import { version } from './cli.ts';
 import { healthEndpoints, providerCheck, Readiness } from './health.ts';
 import { createServerLogger } from './logger.ts';
+import type { MemoryStoreStats, MetricsListener, ServerMetrics } from './metrics.ts';
 import { accessLog, requestId } from './request-log.ts';
 import { closeGracefully, InflightTracker } from './shutdown.ts';
 import { serveStatic } from './static-files.ts';
@@ -36,6 +41,8 @@ export interface RunningServer {
   bff: BffMiddleware;
   readiness: Readiness;
   logger: Logger;
+  /** The Prometheus listener (`config.metrics`), else undefined. */
+  metrics: MetricsListener | undefined;
   /**
    * Graceful stop: `/readyz` turns 503, no new connections, in-flight requests get
    * `config.shutdownTimeout` ms, then the BFF and the store are closed.
@@ -51,9 +58,15 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
 
   requireBffOptions(config);
   const store = await openStore(config.store, { logger });
+  let metrics: ServerMetrics | undefined;
   let bff: BffMiddleware;
   try {
-    bff = createBff({ ...config.bff, session: { ...config.bff.session, store: store.store }, logger });
+    if (config.metrics) {
+      const { createServerMetrics } = await import('./metrics.ts'); // prom-client only when asked for
+      metrics = createServerMetrics({ version: version(), ...(isMemoryStats(store.store) ? { memoryStore: store.store } : {}) });
+    }
+    const session = { ...config.bff.session, store: metrics ? metrics.instrumentStore(store.store) : store.store };
+    bff = createBff({ ...config.bff, session, logger, ...(metrics ? { events: metrics.events } : {}) });
   } catch (err) {
     await store.close();
     throw toConfigError(err, config);
@@ -123,6 +136,18 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     if (code === 'EADDRINUSE') throw new Error(`port ${config.port} is already in use${config.host ? ` on ${config.host}` : ''}: stop the other process or set "port" (PORTCULLIS_PORT)`);
     throw err;
   }
+  let metricsListener: MetricsListener | undefined;
+  if (metrics && config.metrics) {
+    try {
+      const { listenMetrics } = await import('./metrics.ts');
+      metricsListener = await listenMetrics(metrics.registry, config.metrics);
+    } catch (err) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await bff.close();
+      await store.close();
+      throw err;
+    }
+  }
   const { port } = server.address() as AddressInfo;
   const host = !config.host || config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
@@ -135,6 +160,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       static: config.static?.dir ?? null,
       apis: resolved.apis.map((api) => `${api.path} -> ${api.target}`),
       trustProxy: config.trustProxy,
+      metrics: metricsListener?.url ?? null,
     },
     'listening',
   );
@@ -147,6 +173,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     bff,
     readiness,
     logger,
+    metrics: metricsListener,
     close() {
       closing ??= (async () => {
         readiness.markStopping();
@@ -154,6 +181,8 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
         const clean = await closeGracefully(server, tracker, config.shutdownTimeout, logger, upgraded);
         await bff.close();
         await store.close();
+        // Last: a scrape during the drain still sees the final counts.
+        await metricsListener?.close();
         logger.info({ clean }, 'stopped');
         return clean;
       })();
@@ -165,4 +194,10 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
 function refuseUpgrade(socket: Duplex, status: string): void {
   socket.on('error', () => socket.destroy());
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+/** Whether a store reports its size and evictions (the memory store does). */
+function isMemoryStats(store: SessionStore): store is SessionStore & MemoryStoreStats {
+  const stats = store as Partial<MemoryStoreStats>;
+  return typeof stats.size === 'number' && typeof stats.evictions === 'number' && typeof stats.unindexedEvictions === 'number';
 }

@@ -39,7 +39,7 @@ describe('loadConfig', () => {
     const config = await loadConfig({ file, env: {}, cwd: dir });
     expect(config).toMatchObject({ port: 3000, host: undefined, trustProxy: 0, readyRequiresProvider: false, shutdownTimeout: 10_000, readyTimeout: 2000, logLevel: 'info', store: { type: 'memory' }, static: undefined, file });
     expect(config.bff).toEqual({ ...base, clientSecret: 's', session: { keys: [KEY_A] } });
-    await expect(validateBffOptions(config)).resolves.toBeUndefined();
+    await expect(validateBffOptions(config)).resolves.toMatchObject({ redirectUri: expect.stringMatching(/\/bff\/callback$/) });
   });
 
   it('lets environment variables override the file, and flags override both', async () => {
@@ -82,7 +82,7 @@ describe('loadConfig', () => {
     });
     expect(config.file).toBeUndefined();
     expect(config.bff).toEqual({ ...base, clientSecret: 's', session: { keys: [KEY_A] } });
-    await expect(validateBffOptions(config)).resolves.toBeUndefined();
+    await expect(validateBffOptions(config)).resolves.toMatchObject({ redirectUri: expect.stringMatching(/\/bff\/callback$/) });
   });
 
   it('reads PORTCULLIS_CONFIG when no file is given', async () => {

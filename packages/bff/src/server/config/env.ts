@@ -60,6 +60,8 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
   { name: 'PORTCULLIS_READY_REQUIRES_PROVIDER', option: 'readyRequiresProvider', kind: 'bool', description: '/readyz fails while the provider fails (default false: reported only).' },
   { name: 'PORTCULLIS_SHUTDOWN_TIMEOUT', option: 'shutdownTimeout', kind: 'int', description: 'Grace period for in-flight requests, ms (default 10000).' },
   { name: 'PORTCULLIS_READY_TIMEOUT', option: 'readyTimeout', kind: 'int', description: 'Timeout of each /readyz check, ms (default 2000).' },
+  { name: 'PORTCULLIS_METRICS_PORT', option: 'metrics.port', kind: 'int', description: 'Serve Prometheus metrics (GET /metrics) on this port (default: off).' },
+  { name: 'PORTCULLIS_METRICS_HOST', option: 'metrics.host', kind: 'string', description: 'Interface of the metrics listener (default 127.0.0.1).' },
   { name: 'PORTCULLIS_LOG_LEVEL', option: 'logLevel', kind: 'string', description: 'fatal, error, warn, info (default), debug, trace or silent.' },
 ];
 

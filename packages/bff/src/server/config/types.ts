@@ -59,6 +59,14 @@ export interface StaticConfig {
 /** The BFF options a config can hold (the JSON-able part: no logger, the store handled by the server). */
 export type ConfigBffOptions = Omit<BffOptions, 'logger' | 'session' | 'events' | 'hooks'> & { session: Omit<SessionOptions, 'store'> };
 
+/** Where `GET /metrics` listens: never the public port. */
+export interface MetricsConfig {
+  /** Port of the metrics listener (0 picks a free one). */
+  port: number;
+  /** Interface of the metrics listener. Default `127.0.0.1`: set `0.0.0.0` for a scraper on another host, and keep the port off the public load balancer. */
+  host: string;
+}
+
 /** A loaded, validated server configuration. */
 export interface ServerConfig {
   /** Passed to `createBff` (with the logger and the store added). */
@@ -82,6 +90,8 @@ export interface ServerConfig {
   readyTimeout: number;
   /** Lowest log level written. Default `info`. */
   logLevel: LogLevel;
+  /** Prometheus metrics on their own listener (`GET /metrics`), when set. Default: off. */
+  metrics: MetricsConfig | undefined;
   /** Where sessions live. Default memory. */
   store: StoreConfig;
   /** The config file read, if any. */

@@ -24,8 +24,9 @@ export const BFF_OPTION_NAMES: readonly string[] = Object.keys(BFF_KEYS);
 const SESSION_KEYS: Record<keyof ConfigBffOptions['session'] | 'store', true> = { keys: true, cookieName: true, sameSite: true, store: true, idleTimeout: true, absoluteTimeout: true };
 const LOGOUT_KEYS: Record<keyof LogoutOptions, true> = { idTokenHint: true, revokeTokens: true };
 const API_KEYS: Record<keyof ApiRoute, true> = { path: true, target: true, token: true, scope: true, resource: true, timeout: true, maxBodySize: true, ws: true, responseHeaders: true, acr: true, maxAge: true };
-const SERVER_KEYS = ['port', 'host', 'static', 'trustProxy', 'readyRequiresProvider', 'shutdownTimeout', 'readyTimeout', 'logLevel'] as const;
+const SERVER_KEYS = ['port', 'host', 'static', 'trustProxy', 'readyRequiresProvider', 'shutdownTimeout', 'readyTimeout', 'logLevel', 'metrics'] as const;
 const STATIC_KEYS = ['dir', 'fallback', 'contentSecurityPolicy', 'immutable'] as const;
+const METRICS_KEYS = ['port', 'host'] as const;
 const TOP_KEYS = [...Object.keys(BFF_KEYS), ...SERVER_KEYS, '$schema'];
 
 const ms = (min: number, max: number) => z.number({ error: `must be a number of milliseconds (${min}–${max})` }).int(`must be a whole number of milliseconds`).min(min, `must be at least ${min} ms`).max(max, `must be at most ${max} ms`);
@@ -52,6 +53,19 @@ const serverSchema = z.object({
   shutdownTimeout: ms(0, 600_000).default(10_000),
   readyTimeout: ms(100, 60_000).default(2000),
   logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  metrics: z
+    .object(
+      {
+        port: z
+          .number({ error: (issue) => (issue.input === undefined ? 'is required: the port of the /metrics listener (PORTCULLIS_METRICS_PORT)' : 'must be a port number (0–65535)') })
+          .int('must be a whole number')
+          .min(0, 'must be at least 0')
+          .max(65_535, 'must be at most 65535'),
+        host: z.string({ error: 'must be a host name or address' }).min(1, 'must not be empty').default('127.0.0.1'),
+      },
+      { error: 'must be { "port": 9464, "host": "127.0.0.1" }' },
+    )
+    .optional(),
 });
 
 /** Checks and splits the merged raw configuration into a {@link ServerConfig}. */
@@ -72,6 +86,12 @@ export function validate(raw: Json, meta: { file: string | undefined; sources: R
     throw new ConfigError(option, `option "${option}" ${friendly(issue.message)}${sourceNote(sources, option)}`);
   }
   const server = parsed.data;
+  if (server.metrics && server.metrics.port !== 0 && server.metrics.port === server.port) {
+    throw new ConfigError(
+      'metrics.port',
+      `option "metrics.port" must differ from "port" (${server.port}): /metrics has its own listener and is never served on the public port${sourceNote(sources, 'metrics.port')}`,
+    );
+  }
 
   // The session store is the server's business; the rest of `session` goes to createBff.
   let store: StoreConfig = { type: 'memory' };
@@ -99,6 +119,7 @@ export function validate(raw: Json, meta: { file: string | undefined; sources: R
     shutdownTimeout: server.shutdownTimeout,
     readyTimeout: server.readyTimeout,
     logLevel: server.logLevel,
+    metrics: server.metrics,
     store,
     file: meta.file,
     sources,
@@ -110,6 +131,7 @@ export function validate(raw: Json, meta: { file: string | undefined; sources: R
 function checkShape(raw: Json, sources: Record<string, string>): void {
   rejectUnknownKeys(raw, TOP_KEYS, '', sources, { logger: 'is the server\'s own (JSON lines on stdout): set "logLevel" (PORTCULLIS_LOG_LEVEL) instead' });
   if (isObject(raw['static'])) rejectUnknownKeys(raw['static'], STATIC_KEYS, 'static', sources);
+  if (isObject(raw['metrics'])) rejectUnknownKeys(raw['metrics'], METRICS_KEYS, 'metrics', sources);
   if (isObject(raw['logout'])) rejectUnknownKeys(raw['logout'], Object.keys(LOGOUT_KEYS), 'logout', sources);
   if (Array.isArray(raw['apis'])) raw['apis'].forEach((api, i) => isObject(api) && rejectUnknownKeys(api, Object.keys(API_KEYS), `apis[${i}]`, sources));
   const session = raw['session'];

@@ -169,7 +169,13 @@ describe('GET /bff/callback: refusals create no session', () => {
     const client = new BffClient(stack.baseUrl);
     const state = (await authorizationUrl(client)).searchParams.get('state')!;
     const iss = encodeURIComponent(stack.provider.issuer);
-    await expectRefused(client, () => client.fetch(`/bff/callback?error=login_required&state=${state}&iss=${iss}`, { csrf: false }), 400, 'login_required');
+    await expectRefused(client, () => client.fetch(`/bff/callback?error=server_error&state=${state}&iss=${iss}`, { csrf: false }), 400, 'server_error');
+    // A silent-login answer (login_required…) is no error page: back to returnTo with error=, and still no session.
+    const silentState = (await authorizationUrl(client)).searchParams.get('state')!;
+    const silent = await client.fetch(`/bff/callback?error=login_required&state=${silentState}&iss=${iss}`, { csrf: false });
+    expect(silent.status).toBe(302);
+    expect(silent.headers.get('location')).toBe(`${stack.baseUrl}/?error=login_required`);
+    expect(client.sessionCookie()).toBeUndefined();
     const state2 = (await authorizationUrl(client)).searchParams.get('state')!;
     const body = await expectRefused(client, () => client.fetch(`/bff/callback?error=%3Cscript%3E&error_description=%3Cb%3Ex&state=${state2}&iss=${iss}`, { csrf: false }), 400, 'access_denied');
     expect(body['error']).toBe('access_denied');

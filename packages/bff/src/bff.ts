@@ -14,6 +14,7 @@ import { backchannelLogoutEndpoint } from './endpoints/backchannel-logout.ts';
 import { callbackEndpoint } from './endpoints/callback.ts';
 import { loginEndpoint } from './endpoints/login.ts';
 import { logoutEndpoint } from './endpoints/logout.ts';
+import { sessionsEndpoints } from './endpoints/sessions.ts';
 import { userEndpoint } from './endpoints/user.ts';
 import { InvalidRequest, MethodNotAllowed, NotFound } from './errors.ts';
 import { diagnosticsEndpoint } from './endpoints/diagnostics.ts';
@@ -26,6 +27,7 @@ import { type BffOptions, resolveOptions } from './options.ts';
 import { ProviderClient } from './protocol/provider-client.ts';
 import { apiProxy, ProxyEngine } from './proxy/api-proxy.ts';
 import { createUpgradeHandler } from './proxy/websocket-proxy.ts';
+import { createRequireSession, type RequireSessionOptions } from './require-session.ts';
 import { TokenCipher } from './session/crypto.ts';
 import { MemorySessionStore } from './session/memory-store.ts';
 import { SessionRepository } from './session/repository.ts';
@@ -43,6 +45,12 @@ export interface BffMiddleware extends Koa.Middleware {
    * `server.on('upgrade', bff.upgrade)`. Returns false when no such route matches.
    */
   readonly upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
+  /**
+   * Middleware for the application's own routes mounted next to the BFF: CSRF header check,
+   * session lookup, 401 JSON without a session, then `ctx.state.user` and `ctx.state.accessToken()`
+   * ({@link SessionState}).
+   */
+  requireSession(options?: RequireSessionOptions): Koa.Middleware;
   /** Releases timers and upstream connections (the store is the caller's unless defaulted). */
   close(): Promise<void>;
 }
@@ -54,6 +62,7 @@ const ENDPOINT_METHODS: Record<string, string[]> = {
   '/user': ['GET', 'HEAD'],
   '/logout': ['GET', 'HEAD'],
   '/backchannel-logout': ['POST'],
+  '/sessions': ['GET', 'HEAD', 'DELETE'],
 };
 
 /**
@@ -68,7 +77,7 @@ export function createBff(input: BffOptions): BffMiddleware {
   const cipher = new TokenCipher(options.session.keys);
   const repository = new SessionRepository(store, cipher);
   const provider = new ProviderClient(options, store, cipher);
-  const tokens = new TokenManager({ provider, repository, store, logger, refreshSkew: options.refreshSkew, events: options.events });
+  const tokens = new TokenManager({ provider, repository, store, logger, refreshSkew: options.refreshSkew, events: options.events, ...(options.hooks.onRefresh ? { onRefresh: options.hooks.onRefresh } : {}) });
   const clientTokens = new ClientCredentials({ provider, options });
   const bff: Bff = { options, provider, store, repository, tokens, clientTokens, logger };
   if (!options.session.secure) {
@@ -88,6 +97,10 @@ export function createBff(input: BffOptions): BffMiddleware {
   endpoints.get('/user', requireCsrfHeader(options.origin), userEndpoint(bff));
   endpoints.get('/logout', logoutEndpoint(bff));
   endpoints.post('/backchannel-logout', backchannelLogoutEndpoint(bff));
+  const sessions = sessionsEndpoints(bff);
+  endpoints.get('/sessions', requireCsrfHeader(options.origin), sessions.list);
+  endpoints.delete('/sessions', requireCsrfHeader(options.origin), sessions.endOthers);
+  endpoints.delete('/sessions/:id', requireCsrfHeader(options.origin), sessions.end);
   if (options.diagnostics) endpoints.get('/diagnostics', requireCsrfHeader(options.origin), diagnosticsEndpoint(bff));
   const endpointMethods = options.diagnostics ? { ...ENDPOINT_METHODS, '/diagnostics': ['GET', 'HEAD'] } : ENDPOINT_METHODS;
   const bffStack = compose([securityHeaders(), handleErrors, session, commitAfter, endpoints.routes() as Koa.Middleware, unknownEndpoint(options.path, endpointMethods)]);
@@ -121,6 +134,7 @@ export function createBff(input: BffOptions): BffMiddleware {
     return next();
   } as BffMiddleware;
   Object.defineProperty(middleware, 'bff', { value: bff });
+  middleware.requireSession = createRequireSession(bff, handleErrors, proxySession);
   Object.defineProperty(middleware, 'upgrade', { value: createUpgradeHandler(bff, engine, session) });
   middleware.close = async () => {
     engine.close();

@@ -83,6 +83,29 @@ export class CsrfRequired extends BffError {
   }
 }
 
+/** 403 `access_denied`: the login policy (`access`, `hooks.onLogin`) refused this user; no session was created. */
+export class AccessDenied extends BffError {
+  constructor(reason: string, options?: ErrorOptions) {
+    super(403, 'access_denied', `You cannot sign in to this application: ${reason}`, options);
+  }
+}
+
+/** 401 `step_up_required` (RFC 9470): the session's authentication is too weak or too old for this API; log in again with `acr_values`/`max_age`. */
+export class StepUpRequired extends BffError {
+  readonly acrValues: string | undefined;
+  readonly maxAge: number | undefined;
+  constructor(challenge: { acrValues?: string; maxAge?: number }, options?: ErrorOptions) {
+    super(401, 'step_up_required', 'This action needs a stronger or more recent sign-in: log in again with the acr_values/max_age given.', options);
+    this.acrValues = challenge.acrValues;
+    this.maxAge = challenge.maxAge;
+  }
+
+  /** The JSON body: `{ error, error_description, acr_values?, max_age? }`. */
+  override toJSON(): { error: string; error_description: string; acr_values?: string; max_age?: number } {
+    return { ...super.toJSON(), ...(this.acrValues ? { acr_values: this.acrValues } : {}), ...(this.maxAge !== undefined ? { max_age: this.maxAge } : {}) };
+  }
+}
+
 /** 404 `not_found`: no BFF endpoint or proxied API matches the path. */
 export class NotFound extends BffError {
   constructor(description = 'Not found.', options?: ErrorOptions) {

@@ -5,8 +5,10 @@
  * @packageDocumentation
  */
 export { createBff, type BffMiddleware } from './bff.ts';
+export type { RequireSessionOptions, SessionState } from './require-session.ts';
+export type { SessionListEntry } from './endpoints/sessions.ts';
 export type { Bff } from './context.ts';
-export type { ApiRoute, ApiTokenType, BffOptions, LogoutOptions, ResolvedOptions, SessionOptions } from './options.ts';
+export type { AccessPolicy, ApiRoute, ApiTokenType, BffHooks, BffOptions, LoginEvent, LoginOptions, LogoutOptions, ResolvedOptions, SessionOptions, UserOptions } from './options.ts';
 export { BffOptionsError } from './options.ts';
 export type { BffEvents } from './events.ts';
 export type { BffLogger, LogMethod } from './logger.ts';

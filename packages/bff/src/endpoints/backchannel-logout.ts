@@ -53,6 +53,8 @@ export function backchannelLogoutEndpoint(bff: Bff): Koa.Middleware {
       ids = ids.filter((id) => ofSub.has(id));
     }
     await Promise.all(ids.map((id) => bff.repository.destroy(id)));
+    const subject = claims.sub;
+    if (ids.length && subject && options.hooks.onLogout) await options.hooks.onLogout({ sub: subject, kind: 'backchannel' });
     logger.info({ sessions: ids.length, by: claims.sid ? 'sid' : 'sub' }, 'back-channel logout');
     notify(() => options.events.logout?.({ kind: 'backchannel', sessions: ids.length }));
     ctx.status = 200;

@@ -14,16 +14,18 @@ import type { Bff } from '../context.ts';
 import { AuthorizationError, BffError, InvalidRequest, InvalidState } from '../errors.ts';
 import { notify } from '../events.ts';
 import { preferHtmlErrors } from '../middleware/error-handler.ts';
+import { checkAccess } from '../protocol/access-policy.ts';
 import { shownClaims } from '../protocol/user-claims.ts';
 import { singleQuery } from '../query.ts';
 import { sessionOf } from '../session/session-middleware.ts';
 import type { UserSession } from '../session/user-session.ts';
-import { bindingCookieName, bindingHash } from './login.ts';
+import { bindingCookieName, bindingHash } from '../protocol/login-binding.ts';
 
 /** The callback endpoint. */
 export function callbackEndpoint(bff: Bff): Koa.Middleware {
   const { options, provider, logger } = bff;
   const bindingCookie = bindingCookieName(options.session.cookie);
+  let warnedNoRefreshToken = false;
   return async function callback(ctx) {
     preferHtmlErrors(ctx);
     try {
@@ -53,11 +55,23 @@ export function callbackEndpoint(bff: Bff): Koa.Middleware {
     } catch (err) {
       if (err instanceof ErrorResponse) {
         const code = err.error ?? 'access_denied';
-        logger.info({ code }, 'login refused by the provider');
+        if (SILENT_LOGIN_ERRORS.has(code)) {
+          // A silent login (prompt=none) found no usable provider session: back to the app, which decides.
+          logger.info({ code }, 'silent login not possible');
+          ctx.redirect(withError(options.origin, stored.data.returnTo, code));
+          return;
+        }
+        if (CLIENT_ERRORS.has(code)) logger.error({ code }, 'the provider refused the BFF\'s client credentials: check clientId, clientSecret (PORTCULLIS_CLIENT_SECRET) and clientAuthentication');
+        else logger.info({ code }, 'login refused by the provider');
         throw new AuthorizationError(/^[a-z_]{1,64}$/.test(code) ? code : 'access_denied', describeProviderError(err));
       }
       if (err instanceof Error && /No matching state/.test(err.message)) throw new InvalidState();
       throw err;
+    }
+    await checkAccess({ claims: tokens.claims, tokens: { accessToken: tokens.accessToken, idToken: tokens.idToken!, expiresAt: tokens.expiresAt, ...(tokens.refreshToken ? { refreshToken: tokens.refreshToken } : {}), ...(tokens.scope ? { scope: tokens.scope } : {}) } }, options.access, options.hooks);
+    if (!tokens.refreshToken && !warnedNoRefreshToken) {
+      warnedNoRefreshToken = true;
+      logger.warn({ scope: options.scope }, 'the provider issued no refresh token: sessions will last only as long as one access token. Ask for offline_access in "scope" (or what your provider needs, via "authorizationParams") and allow the refresh_token grant for this client at the provider');
     }
 
     const session = sessionOf(ctx);
@@ -67,6 +81,9 @@ export function callbackEndpoint(bff: Bff): Koa.Middleware {
       claims: shownClaims(tokens.claims, options.user.claims),
       logoutId: randomBytes(16).toString('base64url'),
       createdAt: Date.now(),
+      ...(typeof tokens.claims['acr'] === 'string' ? { acr: tokens.claims['acr'] } : {}),
+      ...(typeof tokens.claims['auth_time'] === 'number' ? { authTime: tokens.claims['auth_time'] } : {}),
+      ...(ctx.get('user-agent') ? { userAgent: ctx.get('user-agent').slice(0, 256) } : {}),
       tokens: {
         accessToken: tokens.accessToken,
         idToken: tokens.idToken!,
@@ -88,6 +105,18 @@ export function callbackEndpoint(bff: Bff): Koa.Middleware {
     logger.info({ sub: auth.sub }, 'login');
     ctx.redirect(`${options.origin}${stored.data.returnTo}`);
   }
+}
+
+/** Provider answers to `prompt=none` that send the browser back to the app with `error=` (OIDC Core §3.1.2.6). */
+const SILENT_LOGIN_ERRORS = new Set(['login_required', 'consent_required', 'interaction_required', 'account_selection_required']);
+/** Token endpoint answers that mean the BFF's own client configuration is wrong. */
+const CLIENT_ERRORS = new Set(['invalid_client', 'unauthorized_client']);
+
+/** `returnTo` (a checked same-origin path) with `error=<code>` added to its query. */
+function withError(origin: string, returnTo: string, code: string): string {
+  const url = new URL(returnTo, origin);
+  url.searchParams.set('error', code);
+  return `${origin}${url.pathname}${url.search}${url.hash}`;
 }
 
 /** RFC 9207: `iss` must equal the issuer when present, and be present when the provider says it sends it. */

@@ -1,24 +1,21 @@
 /**
- * `GET /bff/login?returnTo=<path>`: starts the authorization-code flow with
- * PKCE. The state (code_verifier, nonce, returnTo) stays server-side; the
- * browser gets a short-lived binding cookie so that only the browser that
- * started a login can finish it (no login CSRF with a forwarded callback).
+ * `GET /bff/login?returnTo=<path>[&prompt=…&max_age=…&acr_values=…&login_hint=…&ui_locales=…]`:
+ * starts the authorization-code flow with PKCE. The state (code_verifier,
+ * nonce, returnTo) stays server-side; the browser gets a short-lived binding
+ * cookie so that only the browser that started a login can finish it (no
+ * login CSRF with a forwarded callback). The allowed login parameters are
+ * forwarded as given (`login.allowedParams`); anything else is a 400.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type Koa from 'koa';
 import type { Bff } from '../context.ts';
 import { preferHtmlErrors } from '../middleware/error-handler.ts';
+import { BINDING, bindingCookieName, bindingHash } from '../protocol/login-binding.ts';
+import { loginParams } from '../protocol/login-params.ts';
 import { LOGIN_STATE_TTL_MS } from '../protocol/state-store.ts';
 import { singleQuery } from '../query.ts';
 import { checkReturnTo } from '../return-to.ts';
 
-/** Name of the login-binding cookie for a session cookie name. */
-export const bindingCookieName = (sessionCookie: string): string => `${sessionCookie}-login`;
-
-/** SHA-256 of a binding value, as stored in the login state. */
-export const bindingHash = (value: string): string => createHash('sha256').update(value).digest('base64url');
-
-const BINDING = /^[A-Za-z0-9_-]{43}$/;
 
 /** The login endpoint. */
 export function loginEndpoint(bff: Bff): Koa.Middleware {
@@ -27,11 +24,12 @@ export function loginEndpoint(bff: Bff): Koa.Middleware {
   return async function login(ctx) {
     preferHtmlErrors(ctx);
     const returnTo = checkReturnTo(singleQuery(ctx, 'returnTo'), options.origin);
+    const params = loginParams(ctx.query, options.login.allowedParams);
     // Reuse a live binding so that logins started in two tabs can both finish.
     const existing = ctx.cookies.get(cookie);
     const binding = existing && BINDING.test(existing) ? existing : randomBytes(32).toString('base64url');
     const nonce = randomBytes(32).toString('base64url');
-    const url = await provider.authorizationUrl({ returnTo, binding: bindingHash(binding) }, nonce);
+    const url = await provider.authorizationUrl({ returnTo, binding: bindingHash(binding) }, nonce, params);
     // Lax, not Strict: the callback arrives as a cross-site navigation from the provider.
     ctx.cookies.set(cookie, binding, { httpOnly: true, secure: options.session.secure, sameSite: 'lax', path: '/', maxAge: LOGIN_STATE_TTL_MS, overwrite: true });
     ctx.redirect(url);

@@ -37,6 +37,7 @@ export function logoutEndpoint(bff: Bff): Koa.Middleware {
     await endSession(ctx, bff.repository, options);
     logger.info({ sub: auth.sub }, 'logout');
     notify(() => options.events.logout?.({ kind: 'rp', sessions: 1 }));
+    await options.hooks.onLogout?.({ sub: auth.sub, kind: 'rp' });
     if (options.logout.revokeTokens && auth.tokens.refreshToken) {
       // Best effort: a provider that cannot revoke must not keep the user signed in here.
       await provider.revoke(auth.tokens.refreshToken).catch((err: unknown) => logger.warn({ err: summarize(err) }, 'refresh token revocation failed'));

@@ -15,6 +15,10 @@ export interface UserInfoResponse {
   /** Unix seconds at which the session ends unless renewed by activity. */
   expiresAt: number;
   logoutUrl: string;
+  /** Authentication context class of the login (`acr`), when the provider said. */
+  acr?: string;
+  /** When the user authenticated, unix seconds (`auth_time`), when the provider said. */
+  authTime?: number;
 }
 
 /** Unix seconds at which the session ends: the earlier of its idle and absolute deadlines. */
@@ -35,6 +39,8 @@ export function userEndpoint(bff: Bff): Koa.Middleware {
       claims: auth.claims,
       expiresAt: sessionExpiresAt(bff, ctx),
       logoutUrl: `${bff.options.path}/logout?sid=${encodeURIComponent(auth.logoutId)}`,
+      ...(auth.acr ? { acr: auth.acr } : {}),
+      ...(auth.authTime ? { authTime: auth.authTime } : {}),
     };
     ctx.body = body;
   };

@@ -88,8 +88,21 @@ export class ProviderClient {
   }
 
   /** The authorization URL (PKCE S256, state, nonce); the state is stored server-side. */
-  async authorizationUrl(data: LoginStateData, nonce: string): Promise<string> {
-    const request = await unavailableOnNetworkError(() => this.oidc.createSigninRequest({ state: data, nonce }));
+  async authorizationUrl(data: LoginStateData, nonce: string, params: Record<string, string> = {}): Promise<string> {
+    // The standard ones through their own arguments; provider-specific ones on top of authorizationParams.
+    const { prompt, max_age, acr_values, login_hint, ui_locales, ...extra } = params;
+    const request = await unavailableOnNetworkError(() =>
+      this.oidc.createSigninRequest({
+        state: data,
+        nonce,
+        ...(prompt ? { prompt } : {}),
+        ...(max_age ? { max_age: Number(max_age) } : {}),
+        ...(acr_values ? { acr_values } : {}),
+        ...(login_hint ? { login_hint } : {}),
+        ...(ui_locales ? { ui_locales } : {}),
+        ...(Object.keys(extra).length ? { extraQueryParams: { ...this.#options.authorizationParams, ...extra } } : {}),
+      }),
+    );
     return request.url;
   }
 

@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import type Koa from 'koa';
 import httpProxy from 'http-proxy';
 import type { Bff } from '../context.ts';
-import { BadGateway, CsrfRequired, GatewayTimeout, LengthRequired, PayloadTooLarge, SessionExpired, Unauthenticated } from '../errors.ts';
+import { BadGateway, CsrfRequired, GatewayTimeout, LengthRequired, PayloadTooLarge, SessionExpired, StepUpRequired, Unauthenticated } from '../errors.ts';
 import { isSameOriginRequest } from '../middleware/csrf-header.ts';
 import { notify } from '../events.ts';
 import type { ResolvedOptions } from '../options.ts';
@@ -18,6 +18,7 @@ import { authOf, commitSession, endSession, sessionOf } from '../session/session
 import { checkDeclaredLength, limitedBody } from './body-limit.ts';
 import { rewriteHeaders } from './forwarded-headers.ts';
 import { deniedHeaders, filterResponseHeaders } from './response-headers.ts';
+import { checkStepUp, stepUpChallenge } from './step-up.ts';
 import { pathBelow } from './upstream-path.ts';
 
 const DEFAULT_DENIED = deniedHeaders({ remove: [], keep: [] });
@@ -41,7 +42,15 @@ export class ProxyEngine {
 
   constructor() {
     // The BFF owns the cookies of its origin: an upstream API does not set any.
-    this.proxy.on('proxyRes', (proxyRes, req) => {
+    this.proxy.on('proxyRes', (proxyRes, req, res) => {
+      // RFC 9470: the API asks for a stronger login. The SPA gets the BFF's own answer; the session stays.
+      const challenge = proxyRes.statusCode === 401 ? stepUpChallenge(proxyRes.headers) : undefined;
+      if (challenge) {
+        proxyRes.resume();
+        res.writeHead(401, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+        res.end(JSON.stringify(new StepUpRequired(challenge).toJSON()));
+        return;
+      }
       // Headers that act on the BFF's whole origin (cookies, Clear-Site-Data, HSTS, CORS…): the route's list.
       filterResponseHeaders(proxyRes.headers, (req as Tagged)[DENIED] ?? DEFAULT_DENIED);
       // Hop-by-hop: the upstream's connection is not the browser's. Honour what the browser asked.
@@ -89,6 +98,8 @@ export function apiProxy(bff: Bff, engine: ProxyEngine, route: Route): Koa.Middl
   return async function proxyApi(ctx) {
     if (!isSameOriginRequest(ctx, bff.options.origin)) throw new CsrfRequired();
     const rest = pathBelow(ctx.path, route.path);
+    const auth = authOf(ctx);
+    if (auth && (route.acr || route.maxAge !== undefined)) checkStepUp(route, auth);
     const accessToken = await bearerFor(bff, route, ctx);
     // Persist refreshed tokens or a renewed idle timeout before the response is handed over.
     await commitSession(ctx);

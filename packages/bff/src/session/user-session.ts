@@ -30,6 +30,12 @@ export interface UserSession {
   logoutId: string;
   /** When the session was created, unix milliseconds (absolute lifetime). */
   createdAt: number;
+  /** Authentication context class of the login (`acr` claim), for step-up. */
+  acr?: string;
+  /** When the user authenticated at the provider (`auth_time` claim), unix seconds, for step-up. */
+  authTime?: number;
+  /** The browser's User-Agent at login (first 256 characters), for the session list. */
+  userAgent?: string;
   tokens: TokenSet;
 }
 

@@ -48,6 +48,8 @@ export interface TokenManagerDeps {
   /** Refresh a token that expires within this many seconds (capped at half its life). */
   refreshSkew: number;
   events?: BffEvents;
+  /** Called after each successful refresh grant (`hooks.onRefresh`). */
+  onRefresh?: (event: { sub: string }) => void | Promise<void>;
 }
 
 /** A session as the token manager sees it: its id and its signed-in part (whose `tokens` it replaces). */
@@ -161,6 +163,7 @@ export class TokenManager {
     // The provider has answered: these tokens are the truth now, stored or not.
     await this.#unsaved.store(id, tokens, refreshToken);
     logger.debug({ sub: current.sub }, 'access token refreshed');
+    await this.#deps.onRefresh?.({ sub: current.sub });
     return tokens;
   }
 

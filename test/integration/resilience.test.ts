@@ -157,6 +157,19 @@ describe('Redis and two instances', () => {
     expect(statuses.filter((s) => s === 400)).toHaveLength(9);
   });
 
+  it('the session list spans both instances: a session made on one is listed and ended from the other', async () => {
+    const one = await BffClient.signedIn(stack.instances[0]!.url);
+    const two = await BffClient.signedIn(stack.instances[1]!.url);
+    const listed = (await (await one.fetch('/bff/sessions')).json()) as Array<{ id: string; current: boolean }>;
+    expect(listed.filter((e) => !e.current).length).toBeGreaterThanOrEqual(1);
+    const twoOnOne = new BffClient(stack.instances[1]!.url, two.jar);
+    const twoId = ((await (await twoOnOne.fetch('/bff/sessions')).json()) as Array<{ id: string; current: boolean }>).find((e) => e.current)!.id;
+    expect(listed.map((e) => e.id)).toContain(twoId);
+    expect((await one.fetch(`/bff/sessions/${twoId}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await new BffClient(stack.instances[0]!.url, two.jar).user()).status).toBe(401);
+    expect((await twoOnOne.user()).status).toBe(401);
+  });
+
   it('a write in flight when the session is ended does not bring it back', async () => {
     const tab = await BffClient.signedIn(stack.baseUrl);
     const [a, b] = [new BffClient(stack.instances[0]!.url, tab.jar), new BffClient(stack.instances[1]!.url, tab.jar)];

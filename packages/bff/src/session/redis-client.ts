@@ -3,7 +3,8 @@
  * Cluster, or a client of yours. Also what may be said about the target in
  * messages: its addresses, never a password.
  */
-import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
+import { ioredis } from './ioredis.ts';
 import type { RedisClient } from './redis-scripts.ts';
 
 /** One Redis (or a primary with replicas), by URL: `redis://[user:pass@]host:port[/db]`, `rediss://` for TLS. */
@@ -68,15 +69,15 @@ const retry = (attempt: number): number => Math.min(attempt * 100, 2000);
 export function openClient(connection: RedisConnection, commandTimeout: number): OpenedClient {
   if (connection.client) {
     const { client } = connection;
-    const sentinel = !(client instanceof Cluster) && (client.options.sentinels?.length ?? 0) > 0;
-    const mode: RedisMode = client instanceof Cluster ? 'cluster' : sentinel ? 'sentinel' : 'standalone';
+    const sentinel = !(client instanceof ioredis().Cluster) && (client.options.sentinels?.length ?? 0) > 0;
+    const mode: RedisMode = client instanceof ioredis().Cluster ? 'cluster' : sentinel ? 'sentinel' : 'standalone';
     return { client, mode, target: `${mode} (client given)`, secrets: secretsOf(client) };
   }
   // Shared by every shape: while Redis is away, a command fails after commandTimeout
   // instead of hanging (the request gets 503), and reconnection goes on by itself.
   const common = { commandTimeout, maxRetriesPerRequest: 1, connectTimeout: Math.max(commandTimeout, 1000) } satisfies RedisOptions;
   if (connection.url !== undefined) {
-    const client = new Redis(connection.url, { ...common, enableOfflineQueue: true, retryStrategy: retry, lazyConnect: false });
+    const client = new (ioredis().Redis)(connection.url, { ...common, enableOfflineQueue: true, retryStrategy: retry, lazyConnect: false });
     return { client, mode: 'standalone', target: redactUrl(connection.url), secrets: urlSecrets([connection.url]) };
   }
   if (connection.cluster !== undefined) {
@@ -101,7 +102,7 @@ export function openClient(connection: RedisConnection, commandTimeout: number):
         ...(first.tls ? { tls: {} } : {}),
       },
     };
-    const client = new Cluster(
+    const client = new (ioredis().Cluster)(
       seeds.map((s) => ({ host: s.host, port: s.port })),
       options,
     );
@@ -114,7 +115,7 @@ export function openClient(connection: RedisConnection, commandTimeout: number):
   }
   const { sentinels, name, password, sentinelPassword, tls } = connection;
   if (sentinels.length === 0 || !name) throw new TypeError('RedisSessionStore: { sentinels } needs at least one "host:port" and the master name');
-  const client = new Redis({
+  const client = new (ioredis().Redis)({
     ...common,
     sentinels: sentinels.map(parseHostPort),
     name,
@@ -206,6 +207,6 @@ function urlSecrets(urls: readonly string[]): string[] {
 }
 
 function secretsOf(client: RedisClient): string[] {
-  const options = client instanceof Cluster ? client.options.redisOptions : client.options;
-  return [options?.password, client instanceof Cluster ? undefined : client.options.sentinelPassword].filter((s): s is string => Boolean(s));
+  const options = client instanceof ioredis().Cluster ? client.options.redisOptions : client.options;
+  return [options?.password, client instanceof ioredis().Cluster ? undefined : client.options.sentinelPassword].filter((s): s is string => Boolean(s));
 }

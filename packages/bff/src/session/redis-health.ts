@@ -5,7 +5,7 @@
  * eviction.
  */
 import { randomBytes } from 'node:crypto';
-import { Cluster } from 'ioredis';
+import { ioredis } from './ioredis.ts';
 import type { RedisMode } from './redis-client.ts';
 import type { RedisClient } from './redis-scripts.ts';
 import type { SessionStore } from './store.ts';
@@ -33,7 +33,7 @@ export async function roundTrip(store: ProbedStore, lastConnectionError: () => s
   try {
     if (store.mode === 'standalone') await checkShape(store.client);
     // One probe per primary at best: random ids land on random slots.
-    const probes = store.client instanceof Cluster ? Math.max(1, store.client.nodes('master').length) : 1;
+    const probes = store.client instanceof ioredis().Cluster ? Math.max(1, store.client.nodes('master').length) : 1;
     await Promise.all(Array.from({ length: probes }, () => probe(store)));
   } catch (err) {
     let reason = innermost(err);
@@ -74,7 +74,7 @@ function hint(reason: string): string {
 /** Persistence, eviction policy and shape, read from the primary (one primary of a cluster). */
 export async function inspectRedis(client: RedisClient, mode: RedisMode): Promise<RedisStoreInfo> {
   let node = client;
-  if (client instanceof Cluster) {
+  if (client instanceof ioredis().Cluster) {
     await client.ping(); // connected, slots known
     const primary = client.nodes('master')[0];
     if (!primary) throw new Error('no Redis Cluster primary is known');

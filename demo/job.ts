@@ -12,10 +12,14 @@
  *   pnpm --filter @portcullis/demo job
  *   # or: pnpm --filter @portcullis/demo exec tsx job.ts
  *
- * Environment (all optional):
- *   DEMO_PROVIDER_URL  the provider's issuer (default http://localhost:4000)
- *   DEMO_API_URL       the todo API (default http://localhost:4001)
- *   DEMO_API_AUDIENCE  the API's resource indicator (default DEMO_API_URL)
+ * Environment (all optional), the same variables as `npm run demo` reads, so
+ * a job started beside a demo on other ports finds it:
+ *   DEMO_PROVIDER_PORT the provider's port (default 4000)
+ *   DEMO_API_PORT      the todo API's port (default 4001)
+ *   DEMO_HOST          the host name in both URLs (default localhost)
+ *   DEMO_PROVIDER_URL  the provider's issuer, instead of host and port
+ *   DEMO_API_URL       the todo API, instead of host and port
+ *   DEMO_API_AUDIENCE  the API's resource indicator (default: the API's URL)
  *   DEMO_JOB_SECRET    the job's client secret (default: a fixed dev value,
  *                      see DEMO_JOB_CLIENT); the provider must be started with
  *                      the same value
@@ -66,6 +70,37 @@ export interface WhoAmI {
 }
 
 const trimSlash = (url: string) => url.replace(/\/+$/, '');
+
+/** Where the job finds the demo: the URLs, from the environment as `npm run demo` reads it. */
+export interface DemoJobTargets {
+  providerUrl: string;
+  apiUrl: string;
+  /** The API's resource indicator (`DEMO_API_AUDIENCE`), when set apart from the API's URL. */
+  resource: string | undefined;
+}
+
+/**
+ * The provider and API URLs of a demo started with the same environment:
+ * `http://{DEMO_HOST}:{DEMO_PROVIDER_PORT}` and `…:{DEMO_API_PORT}` (defaults
+ * localhost, 4000, 4001, as demo/start.ts), unless DEMO_PROVIDER_URL /
+ * DEMO_API_URL give them whole.
+ * @throws Error naming the variable when a port is not a port number
+ */
+export function demoJobTargets(env: NodeJS.ProcessEnv = process.env): DemoJobTargets {
+  const port = (name: string, fallback: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw.trim()) || value < 1 || value > 65_535) throw new Error(`${name} must be a port number (1-65535), got "${raw}"`);
+    return value;
+  };
+  const host = env['DEMO_HOST'] || 'localhost';
+  return {
+    providerUrl: trimSlash(env['DEMO_PROVIDER_URL'] || `http://${host}:${port('DEMO_PROVIDER_PORT', 4000)}`),
+    apiUrl: trimSlash(env['DEMO_API_URL'] || `http://${host}:${port('DEMO_API_PORT', 4001)}`),
+    resource: env['DEMO_API_AUDIENCE'] || undefined,
+  };
+}
 
 async function readJson(response: Response): Promise<Record<string, unknown>> {
   const body: unknown = await response.json().catch(() => undefined);
@@ -129,11 +164,9 @@ export async function runJob(options: RunJobOptions): Promise<WhoAmI> {
 }
 
 async function main(): Promise<void> {
-  const providerUrl = process.env['DEMO_PROVIDER_URL'] || 'http://localhost:4000';
-  const apiUrl = process.env['DEMO_API_URL'] || 'http://localhost:4001';
-  const resource = process.env['DEMO_API_AUDIENCE'] || undefined;
   try {
-    const me = await runJob({ providerUrl, apiUrl, clientId: DEMO_JOB_CLIENT.clientId, clientSecret: DEMO_JOB_CLIENT.clientSecret, resource });
+    const { providerUrl, apiUrl, resource } = demoJobTargets();
+    const me = await runJob({ providerUrl, apiUrl, clientId: DEMO_JOB_CLIENT.clientId, clientSecret: DEMO_JOB_CLIENT.clientSecret, ...(resource ? { resource } : {}) });
     const scopes = me.scopes.length > 0 ? me.scopes.join(' ') : '(none)';
     if (me.kind !== 'client') {
       console.error(`The API saw kind '${me.kind}' (sub ${me.sub}), expected a machine ('client').`);

@@ -12,11 +12,20 @@
  *   DEMO_REDIS_URL (sessions in Redis: PORTCULLIS_REDIS_URL of every BFF),
  *   DEMO_BFF_INSTANCES (1; 2 needs DEMO_REDIS_URL: a second BFF on
  *   DEMO_BFF_PORT + 2 with the same public baseUrl, as if both stood behind
- *   one load balancer), PORTCULLIS_LOG_LEVEL (info).
+ *   one load balancer), DEMO_HOST (localhost), PORTCULLIS_LOG_LEVEL (info).
+ *
+ * SPA development (`DEMO_SPA_DEV=1`, or `--spa-dev`): Vite's dev server with
+ * hot module replacement on DEMO_VITE_PORT (5173) serves the SPA from
+ * demo/spa/src and proxies /bff and /api to the BFF (demo/spa/vite.config.ts).
+ * The browser only ever sees the Vite origin, so that origin is the BFF's
+ * baseUrl, and the redirect URI registered at the provider is
+ * http://localhost:5173/bff/callback, which Vite proxies to the BFF: the
+ * session cookie is then set by, and sent to, the origin the SPA runs on. The
+ * BFF serves no static files in this mode (no build needed).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { startTodoApi, type TodoApi } from './api/create-api.ts';
@@ -36,7 +45,9 @@ const env = (name: string, fallback: number): number => {
   return value;
 };
 
-const host = 'localhost';
+const host = process.env['DEMO_HOST'] || 'localhost';
+const spaDev = process.argv.includes('--spa-dev') || ['1', 'true', 'yes'].includes((process.env['DEMO_SPA_DEV'] ?? '').toLowerCase());
+const vitePort = env('DEMO_VITE_PORT', 5173);
 const bffPort = env('DEMO_BFF_PORT', 3000);
 const providerPort = env('DEMO_PROVIDER_PORT', 4000);
 const apiPort = env('DEMO_API_PORT', 4001);
@@ -55,19 +66,23 @@ if (instances > 1 && !redisUrl) {
   );
 }
 if (bffPort === 0) fail('DEMO_BFF_PORT must be a fixed port: the provider registers the redirect URI before the BFF starts');
+if (spaDev && instances > 1) fail('DEMO_SPA_DEV runs one BFF behind the Vite dev server: unset DEMO_BFF_INSTANCES');
+if (spaDev && (vitePort === 0 || vitePort === bffPort)) fail(`DEMO_VITE_PORT must be a fixed port other than DEMO_BFF_PORT (${bffPort}): it is the origin registered at the provider`);
 
 const configFile = fileURLToPath(new URL('./portcullis.config.json', import.meta.url));
 const spaDir = fileURLToPath(new URL('./spa/dist', import.meta.url));
-if (!existsSync(spaDir)) fail('the SPA is not built (demo/spa/dist is missing): run `pnpm --filter @portcullis/demo build:spa`, or `npm run demo`, which builds it');
+if (!spaDev && !existsSync(spaDir)) fail('the SPA is not built (demo/spa/dist is missing): run `pnpm --filter @portcullis/demo build:spa`, or `npm run demo`, which builds it');
 // The `portcullis` command of @portcullis/bff (its bin), run with this Node.
 const portcullisBin = fileURLToPath(new URL('../bin/portcullis.mjs', import.meta.resolve('@portcullis/bff')));
 
-const baseUrl = `http://${host}:${bffPort}`;
+// The public origin: the BFF's own port, or in SPA development the Vite dev server in front of it.
+const baseUrl = `http://${host}:${spaDev ? vitePort : bffPort}`;
 const apiAudience = `http://${host}:${apiPort}`;
 const bffPorts = Array.from({ length: instances }, (_, i) => bffPort + 2 * i);
 
 let provider: DemoProvider | undefined;
 let api: TodoApi | undefined;
+let vite: { close(): Promise<void> } | undefined;
 const children = new Map<number, ChildProcess>();
 let stopping = false;
 process.on('SIGINT', () => void stopAll(0));
@@ -103,6 +118,7 @@ for (const port of bffPorts) spawnBff(port);
 
 try {
   await Promise.all(bffPorts.map((port) => waitReady(port, 30_000)));
+  if (spaDev) vite = await startVite();
 } catch (err) {
   await stopAll(1, err instanceof Error ? err.message : String(err));
 }
@@ -111,11 +127,11 @@ const others = bffPorts.slice(1).map((port) => `http://${host}:${port}`);
 console.log(`
   Portcullis demo is ready.
 
-    Open        ${baseUrl}
+    Open        ${baseUrl}${spaDev ? `   (Vite dev server with HMR; /bff and /api proxied to the BFF on http://${host}:${bffPort})` : ''}
     Users       alice / alice    bob / bob
     Provider    ${provider!.issuer}
     API         ${api!.url}
-    BFF         portcullis serve --config demo/portcullis.config.json (${instances === 1 ? 'one instance' : `${instances} instances: ${[baseUrl, ...others].join(', ')}, same baseUrl`})
+    BFF         portcullis serve ${spaDev ? '(no static files: Vite serves the SPA)' : '--config demo/portcullis.config.json'} (${instances === 1 ? 'one instance' : `${instances} instances: ${[baseUrl, ...others].join(', ')}, same baseUrl`})
     Sessions    ${redisUrl ? `Redis ${redactUrl(redisUrl)}` : 'in memory'}
 
   Ctrl-C stops everything.
@@ -135,8 +151,15 @@ function spawnBff(port: number): void {
   };
   delete childEnv['PORTCULLIS_CONFIG'];
   if (redisUrl) childEnv['PORTCULLIS_REDIS_URL'] = redisUrl;
+  let args = ['serve', '--config', configFile];
+  if (spaDev) {
+    // The config file's static directory is not wanted (nor maybe built): its other settings come by variable.
+    const file = JSON.parse(readFileSync(configFile, 'utf8')) as { clientId: string; scope: string };
+    Object.assign(childEnv, { PORTCULLIS_CLIENT_ID: file.clientId, PORTCULLIS_SCOPE: file.scope });
+    args = ['serve'];
+  }
   // The IPC channel ties the child to this process: if this one dies, the child shuts down.
-  const child = spawn(process.execPath, [portcullisBin, 'serve', '--config', configFile], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const child = spawn(process.execPath, [portcullisBin, ...args], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   children.set(port, child);
   const tag = instances > 1 ? `bff:${port}` : 'bff';
   for (const stream of [child.stdout!, child.stderr!]) {
@@ -146,6 +169,22 @@ function spawnBff(port: number): void {
     children.delete(port);
     if (!stopping) void stopAll(1, `the BFF on port ${port} exited (${signal ?? `code ${code}`})`);
   });
+}
+
+/** Vite's dev server on the public origin, with demo/spa/vite.config.ts (its proxy targets DEMO_BFF_PORT). */
+async function startVite(): Promise<{ close(): Promise<void> }> {
+  process.env['DEMO_BFF_PORT'] = String(bffPort);
+  process.env['DEMO_VITE_PORT'] = String(vitePort);
+  const { createServer } = await import('vite');
+  const server = await createServer({ configFile: fileURLToPath(new URL('./spa/vite.config.ts', import.meta.url)), server: { host, port: vitePort, strictPort: true }, logLevel: 'warn' });
+  try {
+    await server.listen();
+  } catch (err) {
+    await server.close();
+    const message = err instanceof Error ? err.message : String(err);
+    throw new Error(`the Vite dev server could not start on port ${vitePort}: ${message}${/in use/i.test(message) ? ' (set DEMO_VITE_PORT, and open that port instead)' : ''}`);
+  }
+  return server;
 }
 
 /** Polls the child's /readyz until it answers 200. */
@@ -186,6 +225,7 @@ async function stopAll(code: number, reason?: string): Promise<never> {
         }),
     ),
   );
+  await vite?.close().catch(() => {});
   await api?.stop().catch(() => {});
   await provider?.stop().catch(() => {});
   process.exit(code);

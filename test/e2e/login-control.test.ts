@@ -2,13 +2,14 @@
  * Login control through the demo SPA in real Chromium (issue 17, React side): the silent-login
  * answer (`?error=login_required`) shown once and taken off the address bar, a silent login
  * with and without a provider session, and the Sessions page (list, end one, end all others)
- * over `GET/DELETE /bff/sessions`. Step-up ("Clear all" → one-time code → retry) is not here
- * yet: it needs the demo API's `DELETE /api/todos` with its acr requirement and the provider's
- * second step.
+ * over `GET/DELETE /bff/sessions`, and the SPA's side of step-up: "Clear all" answered 401
+ * `step_up_required` (played by the browser: the demo API's acr requirement and the provider's
+ * one-time code are not part of this file) logs in again with the parameters asked for and retries
+ * once back, never twice.
  */
 import { silentLogger } from '@portcullis/bff';
 import { startDemoStack, type DemoStack } from '@portcullis/demo/stack';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, Route } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   consoleProblems,
@@ -168,5 +169,75 @@ describe('Sessions page', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`${stack.baseUrl}/sessions`);
     expect((await listed(page)).filter(Boolean)).toEqual([true]); // bob's other sessions may be listed too
+  });
+});
+
+describe('step-up from the todos page (the 401 step_up_required played by the browser)', () => {
+  /** Answers `DELETE /api/todos` with `answers` in turn (the last repeats); counts the calls. */
+  async function fakeClearAll(page: Page, answers: Array<{ status: number; body?: unknown }>) {
+    let calls = 0;
+    await page.route(`${stack.baseUrl}/api/todos`, async (route: Route) => {
+      if (route.request().method() !== 'DELETE') return route.fallback();
+      const answer = answers[Math.min(calls++, answers.length - 1)]!;
+      await route.fulfill({ status: answer.status, contentType: 'application/json', body: answer.body === undefined ? '' : JSON.stringify(answer.body) });
+    });
+    return () => calls;
+  }
+
+  /** Chromium logs the faked 401s as failed loads: expected here, not a console problem. */
+  function allowFaked401(t: Tab) {
+    const rest = t.console.filter((e) => !(/status of 401/.test(e.text) && e.location === `${stack.baseUrl}/api/todos`));
+    t.console.length = 0;
+    t.console.push(...rest);
+  }
+
+  const STEP_UP = { error: 'step_up_required', error_description: 'Clearing needs a recent sign-in', max_age: 600 };
+
+  it('Clear all: step_up_required → login with max_age and returnTo=/todos, session kept → retried once back → cleared', async () => {
+    const t = await tab();
+    const { page } = t;
+    await logInFromHome(page, stack, 'alice');
+    const calls = await fakeClearAll(page, [{ status: 401, body: STEP_UP }, { status: 204 }]);
+    const logins: string[] = [];
+    page.on('request', (r) => r.isNavigationRequest() && r.url().startsWith(`${stack.baseUrl}/bff/login`) && logins.push(r.url()));
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Todos' }).click();
+    await page.getByTestId('todo-list').waitFor();
+    await page.getByTestId('todos-clear-all').click();
+
+    // The provider knows alice (and her login is recent enough): back without a form, then the retry.
+    await page.getByTestId('todo-notice').waitFor();
+    expect(await page.getByTestId('todo-notice').textContent()).toBe('All your todos were cleared.');
+    expect(logins).toEqual([`${stack.baseUrl}/bff/login?returnTo=%2Ftodos&max_age=600`]);
+    expect(address(page)).toBe('/todos');
+    expect(calls()).toBe(2);
+    expect(await page.getByTestId('todo-item').count()).toBe(0);
+    await waitForStatus(page, 'authenticated');
+    expect(await page.evaluate(() => sessionStorage.getItem('demo:pending-action'))).toBeNull();
+    allowFaked401(t);
+  });
+
+  it('a retry answered step_up_required again shows an error and does not log in a second time', async () => {
+    const t = await tab();
+    const { page } = t;
+    await logInFromHome(page, stack, 'alice');
+    const calls = await fakeClearAll(page, [{ status: 401, body: STEP_UP }]);
+    const logins: string[] = [];
+    page.on('request', (r) => r.isNavigationRequest() && r.url().startsWith(`${stack.baseUrl}/bff/login`) && logins.push(r.url()));
+    await page.goto(`${stack.baseUrl}/todos`);
+    await page.getByTestId('todo-list').waitFor();
+    await page.getByTestId('todos-clear-all').click();
+    await page.getByTestId('todo-error').waitFor();
+    expect(await page.getByTestId('todo-error').textContent()).toContain('needs the second sign-in step');
+    await page.waitForTimeout(300);
+    expect(logins).toHaveLength(1);
+    expect(calls()).toBe(2);
+    expect(await page.getByTestId('todo-item').count()).toBeGreaterThan(0); // nothing cleared
+    await waitForStatus(page, 'authenticated'); // a step-up 401 never signs the user out
+    await page.reload(); // and the pending action is gone: no retry, no login on a later visit
+    await page.getByTestId('todo-list').waitFor();
+    await page.waitForTimeout(300);
+    expect(calls()).toBe(2);
+    expect(logins).toHaveLength(1);
+    allowFaked401(t);
   });
 });

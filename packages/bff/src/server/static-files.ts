@@ -20,7 +20,8 @@
  * to a home directory) would otherwise serve any file the process can read.
  * A link that stays inside the root (e.g. `latest.js -> app-1a2b3c4d.js`) is
  * served; one that leaves it is treated as a missing file. Precompressed
- * variants pass the same check.
+ * variants pass the same check, and one older than its original (a leftover
+ * of an earlier build) is ignored.
  */
 import { createReadStream, type Stats } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
@@ -121,7 +122,8 @@ export function serveStatic(options: StaticFilesOptions): Koa.Middleware {
     const accepted = ctx.get('Range') ? [] : acceptedEncodings(ctx.get('Accept-Encoding'));
     for (const encoding of accepted) {
       const variant = await resolveFile(file + SUFFIX[encoding]);
-      if (!variant) continue;
+      // Older than its original: a leftover of an earlier build, whose bytes are not the file's.
+      if (!variant || variant.stats.mtimeMs < stats.mtimeMs) continue;
       ctx.set('Content-Encoding', encoding);
       ctx.set('ETag', tag(variant.stats.size, variant.stats.mtimeMs, encoding));
       ctx.status = 200;

@@ -5,6 +5,8 @@
  * metrics listener, and the `metrics` configuration.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,7 +14,9 @@ import { MemorySessionStore } from '../../src/session/memory-store.ts';
 import type { SessionStore } from '../../src/session/store.ts';
 import { ConfigError, loadConfig } from '../../src/server/config.ts';
 import { instrumentStore, type StoreOperation } from '../../src/server/metrics-store.ts';
+import { createServerLogger } from '../../src/server/logger.ts';
 import { createServerMetrics, listenMetrics, type MetricsListener } from '../../src/server/metrics.ts';
+import { startServer } from '../../src/server/serve.ts';
 
 const listeners: MetricsListener[] = [];
 const minimalStore = (): SessionStore => ({ get: async () => undefined, set: async () => {}, destroy: async () => {} });
@@ -155,3 +159,38 @@ describe('metrics configuration', () => {
     expect((err as Error).message).toContain('unknown option "metrics.hots": did you mean "metrics.host"?');
   });
 });
+
+describe('startServer with metrics', () => {
+  const env = { PORTCULLIS_ISSUER: 'http://127.0.0.1:9', PORTCULLIS_CLIENT_ID: 'app', PORTCULLIS_CLIENT_SECRET: 's', PORTCULLIS_BASE_URL: 'http://localhost:3000', PORTCULLIS_SESSION_KEYS: 'k'.repeat(40) };
+  const logger = createServerLogger({ level: 'silent' });
+
+  it('closes the metrics listener with the server', async () => {
+    const config = await loadConfig({ cwd: process.cwd(), env: { ...env, PORTCULLIS_PORT: '0', PORTCULLIS_METRICS_PORT: '0' } });
+    const running = await startServer(config, { logger });
+    expect((await fetch(running.metrics!.url)).status).toBe(200);
+    await running.close();
+    await expect(fetch(running.metrics!.url)).rejects.toThrow();
+  });
+
+  it('a taken metrics port fails the start, naming the option, and frees the public port', async () => {
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const taken = (squatter.address() as AddressInfo).port;
+    const publicPort = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, () => {
+        const { port } = probe.address() as AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    try {
+      const config = await loadConfig({ cwd: process.cwd(), env: { ...env, PORTCULLIS_PORT: String(publicPort), PORTCULLIS_METRICS_PORT: String(taken) } });
+      await expect(startServer(config, { logger })).rejects.toThrow(`metrics port ${taken} is already in use on 127.0.0.1: set "metrics.port" (PORTCULLIS_METRICS_PORT)`);
+      const again = createServer();
+      await new Promise<void>((resolve, reject) => again.once('error', reject).listen(publicPort, () => resolve()));
+      await new Promise((resolve) => again.close(resolve));
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+  });
+});
+

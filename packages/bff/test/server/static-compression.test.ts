@@ -135,6 +135,15 @@ describe('serveStatic encodings', () => {
     expect(head.body.length).toBe(0);
   });
 
+  it('ignores a precompressed file older than its original (a leftover of an earlier build)', async () => {
+    writeFileSync(path.join(root, 'stale.js'), JS);
+    writeFileSync(path.join(root, 'stale.js.br'), brotliCompressSync('/* old build */'));
+    utimesSync(path.join(root, 'stale.js.br'), new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    const stale = await raw(`${await serve()}/stale.js`, { 'accept-encoding': 'br' });
+    expect(stale.headers['content-encoding']).toBe('br');
+    expect(brotliDecompressSync(stale.body).toString()).toBe(JS);
+  });
+
   it('serves precompressed files even with on-the-fly compression off; never a variant linked out of the root', async () => {
     const url = await serve({ compress: false });
     expect((await raw(`${url}/assets/pre-AbCdEf12.js`, { 'accept-encoding': 'br' })).headers['content-encoding']).toBe('br');

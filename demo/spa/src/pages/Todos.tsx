@@ -111,7 +111,7 @@ function TodoList(): ReactNode {
           if (retry) throw new Error('Clearing your todos needs the second sign-in step, which was not completed.');
           sessionStorage.setItem(PENDING_KEY, JSON.stringify({ action: 'clear-todos', at: Date.now() }));
           login({ acrValues: e.acrValues, maxAge: e.maxAge, returnTo: '/todos' });
-          return;
+          return new Promise<never>(() => {}); // stays busy (no second click) while the page leaves
         }
         setTodos([]);
         setNotice('All your todos were cleared.');

@@ -1,4 +1,4 @@
-import { RequireAuth } from '@portcullis/react';
+import { RequireAuth, useAuth } from '@portcullis/react';
 import { type ReactNode, useState } from 'react';
 import { errorMessage, Loading, SessionError, useTitle } from '../common';
 import { type SessionInfo, useSessions } from '../sessions-entry';
@@ -79,10 +79,12 @@ function Sessions(): ReactNode {
 
 /** Protected, like the profile: an anonymous visitor logs in first and comes back here. */
 export function SessionsPage(): ReactNode {
+  const { sub } = useAuth();
   useTitle('Sessions');
   return (
     <RequireAuth fallback={<Loading>Checking your session…</Loading>} onError={(e) => <SessionError error={e} />}>
-      <Sessions />
+      {/* Another user signed in from another tab: a fresh list. */}
+      <Sessions key={sub} />
     </RequireAuth>
   );
 }

@@ -2,11 +2,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Router from '@koa/router';
 import Koa from 'koa';
-import { isClientToken, requireAccessToken, requireScope, type AuthState } from '@portcullis/api-guard';
+import { isClientToken, requireAccessToken, requireAuthentication, requireScope, type AuthState } from '@portcullis/api-guard';
 import { BodyTooLargeError, readBody } from '../shared/read-body.ts';
 import { TodoStore } from './todo-store.ts';
 
 const JSON_LIMIT = 16 * 1024;
+/** The demo provider's acr for password + one-time code (demo/provider/mfa.ts). */
+export const MFA_ACR = 'urn:portcullis:mfa';
 const TITLE_MAX = 200;
 
 export interface TodoApiOptions {
@@ -164,6 +166,7 @@ export function createTodoApp(options: TodoApiOptions, requests: RecordedRequest
   // - /todos… need a user token (requireUser, first: no scope can make a
   //   machine token acceptable), then, with `requireScopes`, todos:read for
   //   GET and todos:write for POST/PATCH/DELETE (403 insufficient_scope).
+  // - DELETE /todos (all of them) also needs the MFA acr (requireAuthentication).
   const scoped = (scope: string): Koa.Middleware<State>[] =>
     options.requireScopes ? [requireUser, requireScope(scope)] : [requireUser];
   const read = scoped('todos:read');
@@ -201,6 +204,14 @@ export function createTodoApp(options: TodoApiOptions, requests: RecordedRequest
     const todo = store.update(owner(ctx), ctx.params.id!, patch);
     if (!todo) throw new HttpError(404, 'not_found', 'no such todo');
     ctx.body = todo;
+  });
+
+  // Clearing the whole list is the demo's destructive action: it needs a user
+  // token whose sign-in included the one-time code (RFC 9470 step-up). A
+  // password-only token gets 401 insufficient_user_authentication with
+  // acr_values="urn:portcullis:mfa": sign in again with that acr_values.
+  router.delete('/todos', ...write, requireAuthentication({ acr: [MFA_ACR] }), (ctx) => {
+    ctx.body = { deleted: store.clear(owner(ctx)) };
   });
 
   router.delete('/todos/:id', ...write, (ctx) => {

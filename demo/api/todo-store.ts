@@ -66,4 +66,11 @@ export class TodoStore {
     list.splice(index, 1);
     return true;
   }
+
+  /** Removes every todo of `owner`; returns how many there were. */
+  clear(owner: string): number {
+    const count = this.byOwner.get(owner)?.length ?? 0;
+    this.byOwner.set(owner, []);
+    return count;
+  }
 }

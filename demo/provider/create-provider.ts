@@ -4,9 +4,12 @@ import type { AddressInfo } from 'node:net';
 import { importJWK, SignJWT, type JWK } from 'jose';
 import Provider, { errors, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { findAccount } from './accounts.ts';
+import { authenticationClaims } from './access-token-claims.ts';
+import { withExtraClient } from './extra-client.ts';
 import { interactionRoutes } from './interactions.ts';
 import { generateSigningJwk, setProviderKeys } from './keys.ts';
 import { createMemoryAdapter } from './memory-adapter.ts';
+import { ACR_VALUES, mfaAwarePolicy } from './mfa.ts';
 import { PAGE_HEADERS, errorPage, loggedOutPage, logoutPage } from './views.ts';
 
 export interface DemoClientConfig {
@@ -45,6 +48,11 @@ export interface DemoProviderOptions {
   rotateRefreshToken?: boolean;
   /** Receives provider errors (server_error, backchannel.error, ...). Default: silent. */
   log?: (message: string, error?: unknown) => void;
+  /**
+   * Where `DEMO_EXTRA_CLIENT` is read from (see extra-client.ts). Default
+   * `process.env`, so `npm run demo` picks it up without demo/start.ts knowing.
+   */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface DemoProvider {
@@ -103,10 +111,11 @@ function clientNameOf(ctx: KoaContextWithOIDC): string | undefined {
 
 interface ConfigInput {
   options: DemoProviderOptions;
+  clients: DemoClientConfig[];
   jwks: JWK[];
 }
 
-function buildConfiguration({ options, jwks }: ConfigInput): Configuration {
+function buildConfiguration({ options, clients, jwks }: ConfigInput): Configuration {
   const apiScopes = options.apiScopes ?? ['todos:read', 'todos:write'];
   const accessTokenTtl = options.accessTokenTtl ?? 300;
   const refreshTokenTtl = options.refreshTokenTtl ?? 86_400;
@@ -117,11 +126,17 @@ function buildConfiguration({ options, jwks }: ConfigInput): Configuration {
 
   return {
     adapter: createMemoryAdapter(),
-    clients: options.clients.map(toClientMetadata),
+    clients: clients.map(toClientMetadata),
     jwks: { keys: jwks as NonNullable<Configuration['jwks']>['keys'] },
     findAccount,
     claims: {
-      openid: ['sub'],
+      // acr and auth_time as claims of their own, as in oidc-provider's defaults, and in
+      // every ID token (openid scope), not only when a request names them: clients see how
+      // and when the user signed in (password or MFA) and can ask for a step-up.
+      acr: null,
+      auth_time: null,
+      sid: null,
+      openid: ['sub', 'acr', 'auth_time'],
       profile: ['name', 'preferred_username'],
       email: ['email', 'email_verified'],
     },
@@ -130,7 +145,10 @@ function buildConfiguration({ options, jwks }: ConfigInput): Configuration {
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     clientBasedCORS: () => false, // tokens stay server-side: no browser calls the provider's APIs
     pkce: { required: () => true, methods: ['S256'] },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: mfaAwarePolicy() },
+    // Password, or password + one-time code (mfa.ts): listed as acr_values_supported.
+    acrValues: ACR_VALUES,
+    extraTokenClaims: authenticationClaims,
     // A refresh token whenever the client may use the grant (no offline_access + prompt=consent
     // dance needed). Without offline_access it ends with the provider session (logout).
     issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
@@ -148,6 +166,8 @@ function buildConfiguration({ options, jwks }: ConfigInput): Configuration {
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
+      // Lets a client ask for the MFA acr with `claims` as well as `acr_values`.
+      claimsParameter: { enabled: true },
       introspection: {
         enabled: true,
         // Only the client a token was issued to may introspect it.
@@ -216,8 +236,16 @@ export async function startDemoProvider(options: DemoProviderOptions): Promise<D
   const { port } = server.address() as AddressInfo;
   const issuer = `http://${host}:${port}`;
 
+  let clients: DemoClientConfig[];
+  try {
+    clients = withExtraClient(options.clients, options.env ?? process.env);
+  } catch (err) {
+    await close(server); // a bad DEMO_EXTRA_CLIENT: do not keep the port
+    throw err;
+  }
+
   const keys: JWK[] = [await generateSigningJwk()];
-  const provider = new Provider(issuer, buildConfiguration({ options, jwks: keys }));
+  const provider = new Provider(issuer, buildConfiguration({ options, clients, jwks: keys }));
   provider.use(interactionRoutes(provider));
   handler = provider.callback();
 

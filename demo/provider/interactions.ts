@@ -4,7 +4,8 @@ import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { BodyTooLargeError, readBody } from '../shared/read-body.ts';
 import { authenticate } from './accounts.ts';
-import { PAGE_HEADERS, errorPage, loginPage } from './views.ts';
+import { MFA_ACR, PWD_ACR, PendingCodes, wantsMfa } from './mfa.ts';
+import { PAGE_HEADERS, codePage, errorPage, loginPage } from './views.ts';
 
 const FORM_LIMIT = 16 * 1024;
 
@@ -79,7 +80,7 @@ async function autoConsent(provider: Provider, ctx: Koa.Context, interaction: In
 
 function urls(uid: string) {
   const base = `/interaction/${encodeURIComponent(uid)}`;
-  return { login: `${base}/login`, abort: `${base}/abort` };
+  return { login: `${base}/login`, mfa: `${base}/mfa`, abort: `${base}/abort` };
 }
 
 /** Renders errors of the interaction routes as a page instead of Koa's plain text. */
@@ -105,6 +106,7 @@ async function interactionErrors(ctx: Koa.Context, next: Koa.Next): Promise<void
 /** Koa middleware with the login form, auto-consent and cancel routes. */
 export function interactionRoutes(provider: Provider): Koa.Middleware {
   const router = new Router();
+  const codes = new PendingCodes();
   router.use(interactionErrors);
 
   router.get('/interaction/:uid', async (ctx) => {
@@ -149,7 +151,37 @@ export function interactionRoutes(provider: Provider): Koa.Middleware {
       );
       return;
     }
-    await finish(provider, ctx, { login: { accountId: user.sub } });
+    if (wantsMfa(interaction.params)) {
+      // Second step: the password was right, now the one-time code.
+      const { mfa, abort } = urls(interaction.uid);
+      const code = codes.start(interaction.uid, user.sub);
+      sendHtml(ctx, 200, codePage({ action: mfa, abortAction: abort, clientName: await clientName(provider, interaction), code }));
+      return;
+    }
+    await finish(provider, ctx, { login: { accountId: user.sub, acr: PWD_ACR, amr: ['pwd'] } });
+  });
+
+  router.post('/interaction/:uid/mfa', async (ctx) => {
+    const interaction = await loadInteraction(provider, ctx);
+    if (interaction.prompt.name !== 'login') throw new errors.InvalidRequest('this request does not expect a login');
+    const form = await readForm(ctx);
+    const result = codes.check(interaction.uid, form.get('code') ?? '');
+    if (result.ok) {
+      await finish(provider, ctx, { login: { accountId: result.accountId, acr: MFA_ACR, amr: ['pwd', 'otp'] } });
+      return;
+    }
+    const code = codes.codeOf(interaction.uid);
+    if (result.reason !== 'wrong' || code === undefined) {
+      const why = result.reason === 'locked' ? 'Too many wrong codes.' : 'The one-time code expired or was never sent.';
+      sendHtml(ctx, 401, errorPage({ error: 'Sign-in failed', description: `${why} Start again from the application.` }));
+      return;
+    }
+    const { mfa, abort } = urls(interaction.uid);
+    sendHtml(
+      ctx,
+      401,
+      codePage({ action: mfa, abortAction: abort, clientName: await clientName(provider, interaction), code, error: 'Wrong code: try again.' }),
+    );
   });
 
   router.post('/interaction/:uid/abort', async (ctx) => {

@@ -51,6 +51,9 @@ const STYLE = `
   .error { background: #fef2f2; color: #b91c1c; border: 1px solid #fecaca; border-radius: 8px;
     padding: 10px 12px; margin-bottom: 8px; font-size: .92rem; }
   .hint { margin-top: 20px; font-size: .8rem; color: var(--muted); }
+  .demo-only { background: #fffbeb; color: #92400e; border: 1px solid #fde68a; border-radius: 8px;
+    padding: 10px 12px; margin-bottom: 8px; font-size: .92rem; }
+  .otp { font-size: 1.3rem; letter-spacing: .2em; font-weight: 700; }
   code { background: #f3f4f6; padding: 1px 5px; border-radius: 4px; }
 `;
 
@@ -99,6 +102,37 @@ ${error ? `<div class="error" role="alert">${escapeHtml(error)}</div>` : ''}
   </div>
 </form>
 <p class="hint">Demo accounts: <code>alice</code> / <code>alice</code> and <code>bob</code> / <code>bob</code>.</p>`,
+  );
+}
+
+export interface CodePageInput {
+  /** POST target of the code form (the first form of the page, as the test helpers expect). */
+  action: string;
+  abortAction?: string;
+  clientName?: string;
+  /** The one-time code, shown on the page because this is a demo. */
+  code: string;
+  error?: string;
+}
+
+/** The second step of an MFA login: the one-time code, displayed on the page itself. */
+export function codePage({ action, abortAction, clientName, code, error }: CodePageInput): string {
+  const to = clientName ? ` to continue to <strong>${escapeHtml(clientName)}</strong>` : '';
+  return page(
+    'Confirm it is you',
+    `<h1>Confirm it is you</h1>
+<p>Enter your one-time code${to}.</p>
+<div class="demo-only" role="note"><strong>Demo only: a real provider would send this code to your phone.</strong><br>
+Your code: <code class="otp" id="demo-code" data-code="${escapeHtml(code)}">${escapeHtml(code)}</code></div>
+${error ? `<div class="error" role="alert">${escapeHtml(error)}</div>` : ''}
+<form method="post" action="${escapeHtml(action)}" autocomplete="off">
+  <label for="code">One-time code</label>
+  <input type="text" id="code" name="code" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" required autofocus autocomplete="one-time-code">
+  <div class="actions reverse">
+    <button type="submit">Verify</button>
+    ${abortAction ? `<button type="submit" class="secondary" formaction="${escapeHtml(abortAction)}" formnovalidate>Cancel</button>` : ''}
+  </div>
+</form>`,
   );
 }
 

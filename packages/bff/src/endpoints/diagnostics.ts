@@ -6,6 +6,7 @@
 import type Koa from 'koa';
 import type { Bff } from '../context.ts';
 import { sessionDeadline } from '../session/lifetime.ts';
+import { idleDeadline } from '../session/record.ts';
 import { authOf, sessionOf } from '../session/session-middleware.ts';
 
 /** The diagnostics endpoint. */
@@ -13,7 +14,6 @@ export function diagnosticsEndpoint(bff: Bff): Koa.Middleware {
   const { options } = bff;
   return async function diagnostics(ctx) {
     const auth = authOf(ctx);
-    const session = sessionOf(ctx) as unknown as { _expire?: number };
     const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
     ctx.body = {
       issuer: options.issuer,
@@ -27,7 +27,7 @@ export function diagnosticsEndpoint(bff: Bff): Koa.Middleware {
             sub: auth.sub,
             providerSessionId: auth.sid ?? null,
             createdAt: iso(auth.createdAt),
-            idleExpiresAt: iso(session._expire),
+            idleExpiresAt: iso(idleDeadline(sessionOf(ctx))),
             absoluteExpiresAt: iso(sessionDeadline(auth, options.session.absoluteTimeout)),
             accessToken: { present: true, expiresAt: iso(auth.tokens.expiresAt * 1000), expiresInSeconds: auth.tokens.expiresAt - Math.floor(Date.now() / 1000) },
             refreshToken: { present: Boolean(auth.tokens.refreshToken), expiresAt: iso(auth.tokens.refreshExpiresAt && auth.tokens.refreshExpiresAt * 1000) },

@@ -15,7 +15,7 @@ import type Koa from 'koa';
 import type { Bff } from '../context.ts';
 import { NotFound, ServerError, Unauthenticated } from '../errors.ts';
 import { summarize } from '../middleware/error-handler.ts';
-import { sessionDeadline } from '../session/lifetime.ts';
+import { isLive, lastRenewal } from '../session/record.ts';
 import { authOf, endSession, sessionOf } from '../session/session-middleware.ts';
 import type { UserSession } from '../session/user-session.ts';
 
@@ -52,11 +52,10 @@ export function sessionsEndpoints(bff: Bff): { list: Koa.Middleware; end: Koa.Mi
     const now = Date.now();
     const sessions: Live[] = [];
     for (const id of await store.findIds({ sub: auth.sub })) {
-      const record = await store.get(id);
-      const other = record?.['auth'] as UserSession | undefined;
-      const expire = record?.['_expire'];
-      if (!record || !other || other.sub !== auth.sub || (typeof expire === 'number' && expire < now) || sessionDeadline(other, options.session.absoluteTimeout) <= now) continue;
-      sessions.push({ id, handle: handleOf(id), auth: other, record });
+      // Through the repository: the lifetime rules read the (decrypted) token expiries.
+      const record = await repository.get(id);
+      if (!isLive(record, options.session.absoluteTimeout, now) || record.auth.sub !== auth.sub) continue;
+      sessions.push({ id, handle: handleOf(id), auth: record.auth, record });
     }
     return { current: sessionOf(ctx).externalKey, sessions };
   }
@@ -65,9 +64,8 @@ export function sessionsEndpoints(bff: Bff): { list: Koa.Middleware; end: Koa.Mi
     if (target.id === current) {
       await endSession(ctx, repository, options);
     } else {
-      const full = (await repository.get(target.id))?.['auth'] as UserSession | undefined;
       await repository.destroy(target.id);
-      const refreshToken = full?.tokens.refreshToken;
+      const refreshToken = target.auth.tokens.refreshToken;
       if (options.logout.revokeTokens && refreshToken) {
         await provider.revoke(refreshToken).catch((err: unknown) => logger.warn({ err: summarize(err) }, 'refresh token revocation failed'));
       }
@@ -80,9 +78,7 @@ export function sessionsEndpoints(bff: Bff): { list: Koa.Middleware; end: Koa.Mi
       const { current, sessions } = await liveSessions(ctx);
       const entries: SessionListEntry[] = sessions
         .map(({ id, handle, auth, record }) => {
-          const expire = record['_expire'];
-          const maxAge = record['_maxAge'];
-          const lastSeen = typeof expire === 'number' && typeof maxAge === 'number' ? expire - maxAge : auth.createdAt;
+          const lastSeen = lastRenewal(record) ?? auth.createdAt;
           return { id: handle, current: id === current, createdAt: Math.floor(auth.createdAt / 1000), lastSeenAt: Math.floor(Math.max(lastSeen, auth.createdAt) / 1000), userAgent: auth.userAgent ?? null };
         })
         .sort((a, b) => b.lastSeenAt - a.lastSeenAt);

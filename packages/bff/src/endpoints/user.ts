@@ -6,6 +6,7 @@ import type Koa from 'koa';
 import type { Bff } from '../context.ts';
 import { Unauthenticated } from '../errors.ts';
 import { sessionDeadline } from '../session/lifetime.ts';
+import { idleDeadline } from '../session/record.ts';
 import { authOf, sessionOf } from '../session/session-middleware.ts';
 
 /** The JSON body of `GET /bff/user`. */
@@ -25,7 +26,7 @@ export interface UserInfoResponse {
 export function sessionExpiresAt(bff: Bff, ctx: Koa.Context): number {
   const auth = authOf(ctx)!;
   const { idleTimeout, absoluteTimeout } = bff.options.session;
-  const idleEnd = (sessionOf(ctx) as unknown as { _expire?: number })._expire ?? Date.now() + idleTimeout * 1000;
+  const idleEnd = idleDeadline(sessionOf(ctx)) ?? Date.now() + idleTimeout * 1000;
   return Math.floor(Math.min(idleEnd, sessionDeadline(auth, absoluteTimeout)) / 1000);
 }
 

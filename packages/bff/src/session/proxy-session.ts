@@ -6,14 +6,13 @@
  * the whole session JSON per request) and per-request objects cost more than
  * the rest of the BFF's own work there (bench/), so this reader does just
  * that, on the same cookie and record format and with the same rules:
- * signed id, idle expiry (`_expire`), the absolute deadline, renewal once
- * half of the idle timeout has passed.
+ * signed id, the idle and absolute deadlines and renewal of session/record.ts.
  */
 import type Koa from 'koa';
 import { TemporarilyUnavailable } from '../errors.ts';
 import type { ResolvedOptions } from '../options.ts';
 import { verifySignedId } from './cookie.ts';
-import { sessionDeadline } from './lifetime.ts';
+import { isLive, renewalDue, renewed } from './record.ts';
 import type { SessionRepository } from './repository.ts';
 import { setSessionCookie, type KoaSession } from './session-middleware.ts';
 import type { SessionRecord } from './store.ts';
@@ -55,13 +54,11 @@ export function createProxySessionMiddleware(options: ResolvedOptions, repositor
   // Same rule as koa-session's `renew`: write again once less than half of the idle timeout is left.
   const renew = async (session: ProxySession): Promise<void> => {
     const { record } = session;
-    if (!record || !session.auth) return;
-    const expire = record['_expire'];
-    if (typeof expire === 'number' && expire - Date.now() >= idleMs / 2) return;
+    if (!record || !session.auth || !renewalDue(record, idleMs)) return;
     let written: boolean;
     try {
       // Conditional on the version read: a refresh written meanwhile (here or elsewhere) is never overwritten.
-      written = await repository.set(session.externalKey, { ...record, auth: session.auth, _expire: Date.now() + idleMs, _maxAge: idleMs }, idleMs + 10_000);
+      written = await repository.set(session.externalKey, renewed({ ...record, auth: session.auth }, idleMs), idleMs + 10_000);
     } catch (err) {
       // Extending the idle timeout is not worth failing a call whose tokens are valid: the next call renews.
       if (err instanceof TemporarilyUnavailable) return;
@@ -73,10 +70,7 @@ export function createProxySessionMiddleware(options: ResolvedOptions, repositor
   return async function proxySession(ctx, next) {
     const id = verifySignedId(ctx.cookies.get(cookie), keys);
     let record = id ? await repository.get(id) : undefined;
-    const auth = record?.['auth'] as UserSession | undefined;
-    const expire = record?.['_expire'];
-    const now = Date.now();
-    if (!auth || (typeof expire === 'number' && expire < now) || sessionDeadline(auth, absoluteTimeout) <= now) record = undefined;
+    if (!isLive(record, absoluteTimeout)) record = undefined;
     const session = new ProxySession(ctx, record, record ? id! : '', renew);
     // An own property: it shadows koa-session's accessor on the app's context prototype.
     Object.defineProperty(ctx, 'session', { value: session, writable: true, configurable: true, enumerable: true });

@@ -14,6 +14,7 @@
 import { SessionExpired } from '../errors.ts';
 import type { BffLogger } from '../logger.ts';
 import { summarize } from '../middleware/error-handler.ts';
+import { storeTtl } from '../session/record.ts';
 import type { SessionRepository, SignedInRecord } from '../session/repository.ts';
 import type { TokenSet } from '../session/user-session.ts';
 
@@ -92,11 +93,7 @@ export class UnsavedTokens {
       if ((current.auth.tokens.issuedAt ?? 0) > (tokens.issuedAt ?? 0)) return current;
       return { ...current, auth: { ...current.auth, tokens } };
     };
-    const ttl = (record: SignedInRecord): number => {
-      const expire = typeof record['_expire'] === 'number' ? record['_expire'] : Date.now() + 60_000;
-      return Math.max(expire - Date.now() + 10_000, 1000);
-    };
-    await this.#repository.update(id, withTokens, ttl);
+    await this.#repository.update(id, withTokens, (record) => storeTtl(record));
   }
 
   #hold(id: string, held: Held): void {

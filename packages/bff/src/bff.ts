@@ -10,14 +10,15 @@ import compose from 'koa-compose';
 import type Koa from 'koa';
 import { Router } from '@koa/router';
 import type { Bff } from './context.ts';
-import { backchannelLogoutEndpoint } from './endpoints/backchannel-logout.ts';
-import { callbackEndpoint } from './endpoints/callback.ts';
-import { loginEndpoint } from './endpoints/login.ts';
-import { logoutEndpoint } from './endpoints/logout.ts';
-import { sessionsEndpoints } from './endpoints/sessions.ts';
-import { userEndpoint } from './endpoints/user.ts';
+import { backchannelLogoutRoute } from './endpoints/backchannel-logout.ts';
+import { callbackRoute } from './endpoints/callback.ts';
+import { loginRoute } from './endpoints/login.ts';
+import { logoutRoute } from './endpoints/logout.ts';
+import type { Route, RouteDeps } from './endpoints/route.ts';
+import { sessionsRoutes } from './endpoints/sessions.ts';
+import { userRoute } from './endpoints/user.ts';
 import { InvalidRequest, MethodNotAllowed, NotFound } from './errors.ts';
-import { diagnosticsEndpoint } from './endpoints/diagnostics.ts';
+import { diagnosticsRoute } from './endpoints/diagnostics.ts';
 import { createConsoleLogger } from './logger.ts';
 import { FixedWindowLimiter, rateLimit } from './middleware/rate-limit.ts';
 import { requireCsrfHeader } from './middleware/csrf-header.ts';
@@ -55,15 +56,8 @@ export interface BffMiddleware extends Koa.Middleware {
   close(): Promise<void>;
 }
 
-/** The BFF endpoints and their allowed methods (for 405 answers). */
-const ENDPOINT_METHODS: Record<string, string[]> = {
-  '/login': ['GET', 'HEAD'],
-  '/callback': ['GET', 'HEAD'],
-  '/user': ['GET', 'HEAD'],
-  '/logout': ['GET', 'HEAD'],
-  '/backchannel-logout': ['POST'],
-  '/sessions': ['GET', 'HEAD', 'DELETE'],
-};
+/** Every BFF endpoint, as its file declares it. */
+const ROUTES: readonly Route[] = [loginRoute, callbackRoute, userRoute, logoutRoute, backchannelLogoutRoute, ...sessionsRoutes, diagnosticsRoute];
 
 /**
  * Creates the BFF middleware. Options are validated here, once; a wrong
@@ -92,18 +86,10 @@ export function createBff(input: BffOptions): BffMiddleware {
   const limited = (name: string): Koa.Middleware[] => (limiter ? [rateLimit(limiter, name)] : []);
 
   const endpoints = new Router({ prefix: options.path });
-  endpoints.get('/login', ...limited('login'), loginEndpoint(bff));
-  endpoints.get('/callback', ...limited('callback'), callbackEndpoint(bff));
-  endpoints.get('/user', requireCsrfHeader(options.origin), userEndpoint(bff));
-  endpoints.get('/logout', logoutEndpoint(bff));
-  endpoints.post('/backchannel-logout', backchannelLogoutEndpoint(bff));
-  const sessions = sessionsEndpoints(bff);
-  endpoints.get('/sessions', requireCsrfHeader(options.origin), sessions.list);
-  endpoints.delete('/sessions', requireCsrfHeader(options.origin), sessions.endOthers);
-  endpoints.delete('/sessions/:id', requireCsrfHeader(options.origin), sessions.end);
-  if (options.diagnostics) endpoints.get('/diagnostics', requireCsrfHeader(options.origin), diagnosticsEndpoint(bff));
-  const endpointMethods = options.diagnostics ? { ...ENDPOINT_METHODS, '/diagnostics': ['GET', 'HEAD'] } : ENDPOINT_METHODS;
-  const bffStack = compose([securityHeaders(), handleErrors, session, commitAfter, endpoints.routes() as Koa.Middleware, unknownEndpoint(options.path, endpointMethods)]);
+  const deps: RouteDeps = { bff, csrf: requireCsrfHeader(options.origin), limit: limited };
+  const served = ROUTES.filter((route) => route.enabled?.(options) ?? true);
+  for (const route of served) endpoints.register(route.path, [route.method], route.stack(deps));
+  const bffStack = compose([securityHeaders(), handleErrors, session, commitAfter, endpoints.routes() as Koa.Middleware, unknownEndpoint(endpoints)]);
 
   // Proxied calls only read sessions: a lean reader instead of koa-session on the hot path.
   const proxySession = createProxySessionMiddleware(options, repository);
@@ -150,14 +136,17 @@ async function commitAfter(ctx: Koa.Context, next: Koa.Next): Promise<void> {
   await commitSession(ctx);
 }
 
-/** 404 for unknown paths under the BFF prefix, 405 for known ones with another method. */
-function unknownEndpoint(prefix: string, methods: Record<string, string[]>): Koa.Middleware {
+/** 404 for unknown paths under the BFF prefix, 405 (with the declared methods) for known ones with another method. */
+function unknownEndpoint(router: Router): Koa.Middleware {
   // Reached only when no endpoint handled the request.
   return async function notFound(ctx) {
-    const allowed = methods[ctx.path.slice(prefix.length)];
-    throw allowed ? new MethodNotAllowed(allowed) : new NotFound('No BFF endpoint at this path.');
+    const declared = new Set(router.match(ctx.path, ctx.method).path.flatMap((layer) => layer.methods));
+    const allowed = METHOD_ORDER.filter((m) => declared.has(m));
+    throw allowed.length ? new MethodNotAllowed(allowed) : new NotFound('No BFF endpoint at this path.');
   };
 }
+
+const METHOD_ORDER = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
 /**
  * `path` percent-decoded, with `//` runs collapsed and dot segments resolved, as a server or

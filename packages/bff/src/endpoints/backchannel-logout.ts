@@ -12,6 +12,7 @@ import { InvalidRequest, ServerError } from '../errors.ts';
 import { notify } from '../events.ts';
 import { LogoutTokenError, verifyLogoutToken } from '../protocol/logout-token.ts';
 import type { SessionStore } from '../session/store.ts';
+import type { Route } from './route.ts';
 
 /** Largest accepted request body. */
 const MAX_BODY = 16 * 1024;
@@ -83,3 +84,6 @@ async function readBody(ctx: Koa.Context): Promise<string> {
   }
   return Buffer.concat(chunks).toString('utf8');
 }
+
+/** `POST /bff/backchannel-logout`: from the provider, proven by the signed logout token. */
+export const backchannelLogoutRoute: Route = { method: 'POST', path: '/backchannel-logout', stack: ({ bff }) => [backchannelLogoutEndpoint(bff)] };

@@ -20,6 +20,7 @@ import { singleQuery } from '../query.ts';
 import { sessionOf } from '../session/session-middleware.ts';
 import type { UserSession } from '../session/user-session.ts';
 import { bindingCookieName, bindingHash } from '../protocol/login-binding.ts';
+import type { Route } from './route.ts';
 
 /** The callback endpoint. */
 export function callbackEndpoint(bff: Bff): Koa.Middleware {
@@ -134,3 +135,6 @@ function describeProviderError(err: ErrorResponse): string {
   const description = (err.error_description ?? '').replace(/[^\x20-\x7e]/g, '').slice(0, 200);
   return description ? `The identity provider refused the login: ${description}` : 'The identity provider refused the login.';
 }
+
+/** `GET /bff/callback`, rate limited. */
+export const callbackRoute: Route = { method: 'GET', path: '/callback', stack: ({ bff, limit }) => [...limit('callback'), callbackEndpoint(bff)] };

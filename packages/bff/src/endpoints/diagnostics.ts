@@ -8,6 +8,7 @@ import type { Bff } from '../context.ts';
 import { sessionDeadline } from '../session/lifetime.ts';
 import { idleDeadline } from '../session/record.ts';
 import { authOf, sessionOf } from '../session/session-middleware.ts';
+import type { Route } from './route.ts';
 
 /** The diagnostics endpoint. */
 export function diagnosticsEndpoint(bff: Bff): Koa.Middleware {
@@ -38,3 +39,6 @@ export function diagnosticsEndpoint(bff: Bff): Koa.Middleware {
     };
   };
 }
+
+/** `GET /bff/diagnostics`, only when enabled, behind the CSRF check. */
+export const diagnosticsRoute: Route = { method: 'GET', path: '/diagnostics', enabled: (options) => options.diagnostics, stack: ({ bff, csrf }) => [csrf, diagnosticsEndpoint(bff)] };

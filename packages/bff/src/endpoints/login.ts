@@ -15,6 +15,7 @@ import { loginParams } from '../protocol/login-params.ts';
 import { LOGIN_STATE_TTL_MS } from '../protocol/state-store.ts';
 import { singleQuery } from '../query.ts';
 import { checkReturnTo } from '../return-to.ts';
+import type { Route } from './route.ts';
 
 
 /** The login endpoint. */
@@ -36,3 +37,5 @@ export function loginEndpoint(bff: Bff): Koa.Middleware {
   };
 }
 
+/** `GET /bff/login`, rate limited. */
+export const loginRoute: Route = { method: 'GET', path: '/login', stack: ({ bff, limit }) => [...limit('login'), loginEndpoint(bff)] };

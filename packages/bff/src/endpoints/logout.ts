@@ -15,6 +15,7 @@ import { summarize, preferHtmlErrors } from '../middleware/error-handler.ts';
 import { singleQuery } from '../query.ts';
 import { checkReturnTo } from '../return-to.ts';
 import { authOf, endSession } from '../session/session-middleware.ts';
+import type { Route } from './route.ts';
 
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 /** Constant-time equality of any two strings: digests have one length whatever the input (multi-byte included). */
@@ -57,3 +58,6 @@ export function logoutEndpoint(bff: Bff): Koa.Middleware {
     ctx.redirect(endSessionUrl ?? `${options.origin}${returnTo}`);
   };
 }
+
+/** `GET /bff/logout`: a navigation, so no CSRF header; the session-bound `sid` is the check. */
+export const logoutRoute: Route = { method: 'GET', path: '/logout', stack: ({ bff }) => [logoutEndpoint(bff)] };

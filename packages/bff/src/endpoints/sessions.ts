@@ -18,6 +18,7 @@ import { summarize } from '../middleware/error-handler.ts';
 import { isLive, lastRenewal } from '../session/record.ts';
 import { authOf, endSession, sessionOf } from '../session/session-middleware.ts';
 import type { UserSession } from '../session/user-session.ts';
+import type { Route } from './route.ts';
 
 /** One entry of `GET /bff/sessions`. */
 export interface SessionListEntry {
@@ -98,3 +99,14 @@ export function sessionsEndpoints(bff: Bff): { list: Koa.Middleware; end: Koa.Mi
     },
   };
 }
+
+/** `GET /bff/sessions`, `DELETE /bff/sessions/{id}`, `DELETE /bff/sessions`, behind the CSRF check. */
+export const sessionsRoutes: Route[] = (() => {
+  const cache = new WeakMap<Bff, ReturnType<typeof sessionsEndpoints>>();
+  const of = (bff: Bff) => cache.get(bff) ?? cache.set(bff, sessionsEndpoints(bff)).get(bff)!;
+  return [
+    { method: 'GET', path: '/sessions', stack: ({ bff, csrf }) => [csrf, of(bff).list] },
+    { method: 'DELETE', path: '/sessions', stack: ({ bff, csrf }) => [csrf, of(bff).endOthers] },
+    { method: 'DELETE', path: '/sessions/:id', stack: ({ bff, csrf }) => [csrf, of(bff).end] },
+  ];
+})();

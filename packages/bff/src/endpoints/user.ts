@@ -8,6 +8,7 @@ import { Unauthenticated } from '../errors.ts';
 import { sessionDeadline } from '../session/lifetime.ts';
 import { idleDeadline } from '../session/record.ts';
 import { authOf, sessionOf } from '../session/session-middleware.ts';
+import type { Route } from './route.ts';
 
 /** The JSON body of `GET /bff/user`. */
 export interface UserInfoResponse {
@@ -46,3 +47,6 @@ export function userEndpoint(bff: Bff): Koa.Middleware {
     ctx.body = body;
   };
 }
+
+/** `GET /bff/user`, behind the CSRF check. */
+export const userRoute: Route = { method: 'GET', path: '/user', stack: ({ bff, csrf }) => [csrf, userEndpoint(bff)] };

@@ -105,6 +105,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
         exclude: [resolved.path, ...resolved.apis.map((api) => api.path), '/healthz', '/readyz'],
         ...(config.static.contentSecurityPolicy ? { contentSecurityPolicy: config.static.contentSecurityPolicy } : {}),
         ...(config.static.immutable ? { immutable: config.static.immutable } : {}),
+        compress: config.static.compress,
       }),
     );
   }

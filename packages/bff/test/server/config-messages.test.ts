@@ -94,7 +94,7 @@ describe('config error messages', () => {
   });
 
   it.each([
-    [{ static: 5 }, 'option "static" must be the directory of the SPA build, or { "dir", "fallback", "contentSecurityPolicy", "immutable" }'],
+    [{ static: 5 }, 'option "static" must be the directory of the SPA build, or { "dir", "fallback", "contentSecurityPolicy", "immutable", "compress" }'],
     [{ static: { fallback: true } }, 'option "static.dir" is required: the directory of the SPA build'],
     [{ static: { dir: '.', fallback: 'yes' } }, 'option "static.fallback" must be true or false'],
     [{ port: '80' }, 'option "port" must be a port number (0–65535)'],

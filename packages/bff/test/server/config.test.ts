@@ -191,10 +191,12 @@ describe('loadConfig', () => {
 
   it('resolves the static directory relative to the config file (env and flags: to the working directory)', async () => {
     const file = write('c.json', { static: './' });
-    expect((await loadConfig({ file, env: {}, cwd: '/' })).static).toEqual({ dir, fallback: true });
-    expect((await loadConfig({ cwd: dir, env: { PORTCULLIS_STATIC: '.', PORTCULLIS_STATIC_FALLBACK: 'false', PORTCULLIS_STATIC_CSP: "default-src 'self'" } })).static).toEqual({
+    expect((await loadConfig({ file, env: {}, cwd: '/' })).static).toEqual({ dir, fallback: true, compress: true });
+    const env = { PORTCULLIS_STATIC: '.', PORTCULLIS_STATIC_FALLBACK: 'false', PORTCULLIS_STATIC_CSP: "default-src 'self'", PORTCULLIS_STATIC_COMPRESS: 'false' };
+    expect((await loadConfig({ cwd: dir, env })).static).toEqual({
       dir,
       fallback: false,
+      compress: false,
       contentSecurityPolicy: "default-src 'self'",
     });
     const withImmutable = await loadConfig({ file: write('i.json', { static: { dir: '.', immutable: '^/build/' } }), env: {}, cwd: '/' });

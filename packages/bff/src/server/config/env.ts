@@ -55,6 +55,7 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
   { name: 'PORTCULLIS_HOST', option: 'host', kind: 'string', description: 'Interface to listen on (default all).' },
   { name: 'PORTCULLIS_STATIC', option: 'static.dir', kind: 'string', description: 'Directory of the SPA build to serve.' },
   { name: 'PORTCULLIS_STATIC_FALLBACK', option: 'static.fallback', kind: 'bool', description: 'SPA fallback to index.html (default true).' },
+  { name: 'PORTCULLIS_STATIC_COMPRESS', option: 'static.compress', kind: 'bool', description: 'Compress text files on the fly (default true).' },
   { name: 'PORTCULLIS_STATIC_CSP', option: 'static.contentSecurityPolicy', kind: 'string', description: 'Content-Security-Policy of HTML responses.' },
   { name: 'PORTCULLIS_TRUST_PROXY', option: 'trustProxy', kind: 'hops', description: 'Reverse proxies in front that append X-Forwarded-For: false, true (= 1) or a number.' },
   { name: 'PORTCULLIS_READY_REQUIRES_PROVIDER', option: 'readyRequiresProvider', kind: 'bool', description: '/readyz fails while the provider fails (default false: reported only).' },

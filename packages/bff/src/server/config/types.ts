@@ -54,6 +54,8 @@ export interface StaticConfig {
   contentSecurityPolicy?: string;
   /** URL paths whose hashed files are cached as `immutable` (a regular expression). Default: hashed names under /assets/ and /static/. */
   immutable?: RegExp;
+  /** Compress text files on the fly (brotli/gzip, cached); precompressed `.br`/`.gz` files are served either way. Default true. */
+  compress: boolean;
 }
 
 /** The BFF options a config can hold (the JSON-able part: no logger, the store handled by the server). */

@@ -25,7 +25,7 @@ const SESSION_KEYS: Record<keyof ConfigBffOptions['session'] | 'store', true> = 
 const LOGOUT_KEYS: Record<keyof LogoutOptions, true> = { idTokenHint: true, revokeTokens: true };
 const API_KEYS: Record<keyof ApiRoute, true> = { path: true, target: true, token: true, scope: true, resource: true, timeout: true, maxBodySize: true, ws: true, responseHeaders: true, acr: true, maxAge: true };
 const SERVER_KEYS = ['port', 'host', 'static', 'trustProxy', 'readyRequiresProvider', 'shutdownTimeout', 'readyTimeout', 'logLevel', 'metrics'] as const;
-const STATIC_KEYS = ['dir', 'fallback', 'contentSecurityPolicy', 'immutable'] as const;
+const STATIC_KEYS = ['dir', 'fallback', 'contentSecurityPolicy', 'immutable', 'compress'] as const;
 const METRICS_KEYS = ['port', 'host'] as const;
 const TOP_KEYS = [...Object.keys(BFF_KEYS), ...SERVER_KEYS, '$schema'];
 
@@ -41,8 +41,9 @@ const serverSchema = z.object({
         fallback: z.boolean({ error: 'must be true or false' }).default(true),
         contentSecurityPolicy: z.string({ error: 'must be a string (a Content-Security-Policy header value)' }).min(1, 'must not be empty').optional(),
         immutable: z.string({ error: 'must be a regular expression, as a string' }).min(1, 'must not be empty').optional(),
+        compress: z.boolean({ error: 'must be true or false' }).default(true),
       },
-      { error: 'must be the directory of the SPA build, or { "dir", "fallback", "contentSecurityPolicy", "immutable" }' },
+      { error: 'must be the directory of the SPA build, or { "dir", "fallback", "contentSecurityPolicy", "immutable", "compress" }' },
     )
     .optional(),
   trustProxy: z
@@ -148,7 +149,7 @@ function checkShape(raw: Json, sources: Record<string, string>): void {
   }
 }
 
-function staticConfig(value: { dir: string; fallback: boolean; contentSecurityPolicy?: string | undefined; immutable?: string | undefined }, sources: Record<string, string>, warnings: string[]): StaticConfig {
+function staticConfig(value: { dir: string; fallback: boolean; contentSecurityPolicy?: string | undefined; immutable?: string | undefined; compress: boolean }, sources: Record<string, string>, warnings: string[]): StaticConfig {
   const { dir } = value;
   const stats = statSafe(dir);
   if (!stats?.isDirectory()) throw new ConfigError('static', `option "static": directory ${dir} not found${sourceNote(sources, 'static.dir')}`);
@@ -161,7 +162,7 @@ function staticConfig(value: { dir: string; fallback: boolean; contentSecurityPo
       throw new ConfigError('static.immutable', `option "static.immutable" must be a regular expression: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
-  return { dir, fallback: value.fallback, ...(value.contentSecurityPolicy ? { contentSecurityPolicy: value.contentSecurityPolicy } : {}), ...(immutable ? { immutable } : {}) };
+  return { dir, fallback: value.fallback, compress: value.compress, ...(value.contentSecurityPolicy ? { contentSecurityPolicy: value.contentSecurityPolicy } : {}), ...(immutable ? { immutable } : {}) };
 }
 
 function statSafe(p: string) {

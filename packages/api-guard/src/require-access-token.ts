@@ -17,13 +17,22 @@ import { registerAuth, respondWithError, type ChallengeSettings } from './respon
 import { checkBinding } from './token-binding.ts';
 import { JwtVerifier } from './verify-jwt.ts';
 
+function safePath(target: string): string {
+  try {
+    return new URL(target).pathname;
+  } catch {
+    return target.split('?')[0]!;
+  }
+}
+
 /**
  * The URL the client called, for the proof's `htu`: `dpop.publicUrl` plus the
  * path, else Koa's view of the request (`X-Forwarded-*` only with `app.proxy`).
  * `originalUrl`, not `path`: a mounting middleware may have rewritten the path.
  */
 function requestUrl(ctx: Context, publicUrl: string | undefined): string {
-  const path = ctx.originalUrl.split('?')[0]!;
+  // An absolute-form request target (`GET http://host/path`, RFC 9112 §3.2.2) carries its own origin.
+  const path = ctx.originalUrl.startsWith('/') ? ctx.originalUrl.split('?')[0]! : safePath(ctx.originalUrl);
   return publicUrl !== undefined ? `${publicUrl}${path}` : `${ctx.protocol}://${ctx.host}${path}`;
 }
 

@@ -12,6 +12,8 @@ import { newSessionKey, runPortcullis } from './server-harness.ts';
 
 const SECRET = 'check-right-secret-7c1e99d2a4b8';
 const WRONG = 'check-wrong-secret-0f3b5d6e8a21';
+// Characters that RFC 6749 form-urlencoding changes: the login sends them as they are.
+const SPECIAL = 'check+special/secret:4f&9=a%20b';
 const BASE_URL = 'http://localhost:3998';
 const sessionKey = newSessionKey();
 let provider: DemoProvider;
@@ -23,6 +25,7 @@ beforeAll(async () => {
     clients: [
       { clientId: 'check-basic', clientSecret: SECRET, grantTypes: ['authorization_code', 'refresh_token'], redirectUris: [`${BASE_URL}/bff/callback`] },
       { clientId: 'check-machine', clientSecret: SECRET, grantTypes: ['client_credentials'] },
+      { clientId: 'check-special', clientSecret: SPECIAL, grantTypes: ['authorization_code', 'refresh_token'], redirectUris: [`${BASE_URL}/bff/callback`] },
     ],
   });
 });
@@ -42,7 +45,7 @@ const check = (env: Record<string, string>) =>
   });
 
 function expectNoSecret(output: string): void {
-  for (const secret of [SECRET, WRONG, encodeURIComponent(SECRET), Buffer.from(`check-basic:${SECRET}`).toString('base64'), sessionKey]) expect(output).not.toContain(secret);
+  for (const secret of [SECRET, WRONG, SPECIAL, encodeURIComponent(SPECIAL), encodeURIComponent(SECRET), Buffer.from(`check-basic:${SECRET}`).toString('base64'), sessionKey]) expect(output).not.toContain(secret);
 }
 
 describe.concurrent('portcullis check: client credentials and provider features', () => {
@@ -101,6 +104,16 @@ describe.concurrent('portcullis check: client credentials and provider features'
     expect(machine.output).toContain('FAILED (client)');
     expect(machine.output).toContain('register the client for the authorization_code grant');
     expectNoSecret(unknown.output + machine.output);
+  });
+
+  it('a secret the provider wants form-urlencoded in Basic fails with client_secret_basic (as logins would) and passes with client_secret_post', async () => {
+    const basic = await check({ PORTCULLIS_CLIENT_ID: 'check-special', PORTCULLIS_CLIENT_SECRET: SPECIAL });
+    expect(basic.code).toBe(1);
+    expect(basic.output).toContain('FAILED: the provider accepts the credentials only form-urlencoded');
+    expect(basic.output).toContain('set "clientAuthentication" to client_secret_post (PORTCULLIS_CLIENT_AUTHENTICATION)');
+    const post = await check({ PORTCULLIS_CLIENT_ID: 'check-special', PORTCULLIS_CLIENT_SECRET: SPECIAL, PORTCULLIS_CLIENT_AUTHENTICATION: 'client_secret_post' });
+    expect(post.code, post.output).toBe(0);
+    expectNoSecret(basic.output + post.output);
   });
 
   it('a scope without offline_access says sessions last one access token', async () => {

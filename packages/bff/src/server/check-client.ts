@@ -76,31 +76,58 @@ export async function checkClient(input: ClientCheckInput, options: { fetch?: ty
   return { ok: credentials.ok, rows, warnings };
 }
 
-/** The token request with an invalid code, and what its answer says about the credentials. */
+/** The answer to one token request: the OAuth error code (if any) and the text to show. */
+interface TokenAnswer {
+  error: string | undefined;
+  said: string;
+  status: number;
+}
+
+/**
+ * The token request with an invalid code, and what its answer says about the credentials.
+ *
+ * With client_secret_basic the login's code exchange (oidc-client-ts) sends
+ * `client_id:client_secret` as they are, not form-urlencoded as RFC 6749
+ * §2.3.1 asks: the check sends them the same way, since it tests whether
+ * logins will work. When that fails and the encoded form passes, the secret
+ * has characters the provider wants encoded, and the check says so.
+ */
 async function tryCredentials(input: ClientCheckInput, metadata: Record<string, unknown>, fetchImpl: typeof fetch, timeoutMs: number): Promise<{ ok: boolean; text: string }> {
   const endpoint = metadata['token_endpoint'];
   if (typeof endpoint !== 'string') return { ok: false, text: 'FAILED: the discovery document has no token_endpoint: logins cannot complete' };
   const method = input.clientAuthentication;
   const where = `${input.clientId} at ${endpoint} (${method})`;
-  const body = new URLSearchParams({ grant_type: 'authorization_code', code: `portcullis-check-${randomBytes(16).toString('base64url')}`, redirect_uri: input.redirectUri });
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (method === 'client_secret_post') {
-    body.set('client_id', input.clientId);
-    body.set('client_secret', input.clientSecret);
-  } else {
-    // RFC 6749 §2.3.1: form-urlencoded id and secret, as the BFF sends them.
-    headers['authorization'] = `Basic ${Buffer.from(`${encodeURIComponent(input.clientId)}:${encodeURIComponent(input.clientSecret)}`).toString('base64')}`;
-  }
-  let response: Response;
+  const attempt = async (encodeBasic: boolean): Promise<TokenAnswer> => {
+    const body = new URLSearchParams({ grant_type: 'authorization_code', code: `portcullis-check-${randomBytes(16).toString('base64url')}`, redirect_uri: input.redirectUri });
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (method === 'client_secret_post') {
+      body.set('client_id', input.clientId);
+      body.set('client_secret', input.clientSecret);
+    } else {
+      const encode = encodeBasic ? encodeURIComponent : (text: string) => text;
+      headers['authorization'] = `Basic ${Buffer.from(`${encode(input.clientId)}:${encode(input.clientSecret)}`).toString('base64')}`;
+    }
+    const response = await fetchImpl(endpoint, { method: 'POST', headers, body, redirect: 'error', signal: AbortSignal.timeout(timeoutMs) });
+    const answer = (await response.json().catch(() => undefined)) as { error?: unknown; error_description?: unknown } | undefined;
+    const error = typeof answer?.error === 'string' ? answer.error : undefined;
+    const said = error ? `${error}${typeof answer?.error_description === 'string' ? `: ${answer.error_description.slice(0, 200)}` : ''}` : `HTTP ${response.status}`;
+    return { error, said, status: response.status };
+  };
+  let answer: TokenAnswer;
   try {
-    response = await fetchImpl(endpoint, { method: 'POST', headers, body, redirect: 'error', signal: AbortSignal.timeout(timeoutMs) });
+    answer = await attempt(false);
   } catch (err) {
     return { ok: false, text: `${where}: FAILED: token endpoint unreachable (${networkReason(err)})` };
   }
-  const answer = (await response.json().catch(() => undefined)) as { error?: unknown; error_description?: unknown } | undefined;
-  const error = typeof answer?.error === 'string' ? answer.error : undefined;
-  const said = error ? `${error}${typeof answer?.error_description === 'string' ? `: ${answer.error_description.slice(0, 200)}` : ''}` : `HTTP ${response.status}`;
+  const { error, said } = answer;
   if (error === 'invalid_grant') return { ok: true, text: `${where}: OK (credentials accepted; a deliberately invalid code got invalid_grant)` };
+  const needsEncoding = method === 'client_secret_basic' && (encodeURIComponent(input.clientSecret) !== input.clientSecret || encodeURIComponent(input.clientId) !== input.clientId);
+  if (needsEncoding && (await attempt(true).catch(() => undefined))?.error === 'invalid_grant') {
+    return {
+      ok: false,
+      text: `${where}: FAILED: the provider accepts the credentials only form-urlencoded (${said}), and the login's token request sends them as they are: set "clientAuthentication" to client_secret_post (PORTCULLIS_CLIENT_AUTHENTICATION), or use a "clientSecret" of letters, digits and - . _ ~ only (${SECRET_VARIABLES})`,
+    };
+  }
   if (error === 'invalid_client') {
     return {
       ok: false,
@@ -113,7 +140,7 @@ async function tryCredentials(input: ClientCheckInput, metadata: Record<string, 
       text: `${where}: FAILED: the provider does not let this client complete logins (${said}): register the client for the authorization_code grant (and refresh_token), and check "clientAuthentication" (${method}) and "clientSecret" (${SECRET_VARIABLES})`,
     };
   }
-  if (response.status >= 500 || !error) return { ok: false, text: `${where}: FAILED: the token endpoint answered ${said}` };
+  if (answer.status >= 500 || !error) return { ok: false, text: `${where}: FAILED: the token endpoint answered ${said}` };
   return { ok: false, text: `${where}: FAILED: unexpected answer to a token request (${said}): check "clientSecret" (${SECRET_VARIABLES}) and "clientAuthentication" (${method})` };
 }
 

@@ -17,7 +17,8 @@ interface Seen {
 let server: Server;
 let issuer: string;
 let discovery: Record<string, unknown> = {};
-let answer: { status: number; body: unknown } = { status: 400, body: { error: 'invalid_grant' } };
+type Answer = { status: number; body: unknown };
+let answer: Answer | ((seen: Seen) => Answer) = { status: 400, body: { error: 'invalid_grant' } };
 const seen: Seen[] = [];
 
 const read = (req: IncomingMessage) =>
@@ -33,8 +34,10 @@ beforeAll(async () => {
       if (req.url === '/.well-known/openid-configuration') {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ issuer, token_endpoint: `${issuer}/token`, ...discovery }));
       } else if (req.url === '/token' && req.method === 'POST') {
-        seen.push({ authorization: req.headers.authorization, body: new URLSearchParams(await read(req)) });
-        res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
+        const request = { authorization: req.headers.authorization, body: new URLSearchParams(await read(req)) };
+        seen.push(request);
+        const { status, body } = typeof answer === 'function' ? answer(request) : answer;
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       } else {
         res.writeHead(404).end();
       }
@@ -59,7 +62,7 @@ const input = (extra: Partial<ClientCheckInput> = {}): ClientCheckInput => ({
 });
 
 describe('checkClient', () => {
-  it('sends an invalid code with the redirect URI, authenticated as the BFF is (basic, form-encoded; or post)', async () => {
+  it('sends an invalid code with the redirect URI, authenticated as the login is (basic as is; or post)', async () => {
     answer = { status: 400, body: { error: 'invalid_grant' } };
     discovery = {};
     expect((await checkClient(input())).ok).toBe(true);
@@ -68,7 +71,8 @@ describe('checkClient', () => {
     expect(basic.body.get('code')).toMatch(/^portcullis-check-[A-Za-z0-9_-]{20,}$/);
     expect(basic.body.get('redirect_uri')).toBe('https://app.example.com/bff/callback');
     expect(basic.body.get('client_secret')).toBeNull();
-    expect(Buffer.from(basic.authorization!.replace(/^Basic /, ''), 'base64').toString()).toBe(`app:${encodeURIComponent(SECRET)}`);
+    // As oidc-client-ts sends it in the login's code exchange: not form-urlencoded.
+    expect(Buffer.from(basic.authorization!.replace(/^Basic /, ''), 'base64').toString()).toBe(`app:${SECRET}`);
 
     expect((await checkClient(input({ clientAuthentication: 'client_secret_post' }))).ok).toBe(true);
     const post = seen.at(-1)!;
@@ -90,6 +94,25 @@ describe('checkClient', () => {
       expect(report.ok, JSON.stringify(body)).toBe(false);
       expect(report.rows[0]![1]).toMatch(expected);
     }
+  });
+
+  it('a provider that wants basic credentials form-urlencoded (RFC 6749) fails the check with what to change', async () => {
+    discovery = {};
+    // As oidc-provider does: the raw secret is "not properly encoded", the encoded one passes.
+    answer = (request) =>
+      Buffer.from(request.authorization!.replace(/^Basic /, ''), 'base64').toString() === `app:${encodeURIComponent(SECRET)}`
+        ? { status: 400, body: { error: 'invalid_grant' } }
+        : { status: 400, body: { error: 'invalid_request', error_description: 'client_id and client_secret in the authorization header are not properly encoded' } };
+    const report = await checkClient(input());
+    expect(report.ok).toBe(false);
+    expect(report.rows[0]![1]).toContain('the provider accepts the credentials only form-urlencoded (invalid_request: client_id and client_secret in the authorization header are not properly encoded), and the login\'s token request sends them as they are: set "clientAuthentication" to client_secret_post');
+    expect(JSON.stringify(report)).not.toContain(SECRET);
+    expect(JSON.stringify(report)).not.toContain(encodeURIComponent(SECRET));
+    // A secret without such characters is sent once.
+    const before = seen.length;
+    answer = { status: 401, body: { error: 'invalid_client' } };
+    expect((await checkClient(input({ clientSecret: 'plain-secret_1.2~3' }))).ok).toBe(false);
+    expect(seen.length - before).toBe(1);
   });
 
   it('warns about a client authentication method the provider does not list', async () => {

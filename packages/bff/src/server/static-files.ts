@@ -157,6 +157,9 @@ export function serveStatic(options: StaticFilesOptions): Koa.Middleware {
     if (wanted.kind === 'unsatisfiable') {
       ctx.status = 416;
       ctx.set('Content-Range', `bytes */${stats.size}`);
+      // Not a representation of the file: nothing a cache should keep or revalidate.
+      for (const header of ['ETag', 'Last-Modified']) ctx.remove(header);
+      ctx.set('Cache-Control', 'no-store');
       return;
     }
     if (wanted.kind === 'partial') {

@@ -186,6 +186,8 @@ describe('serveStatic ranges', () => {
     const beyond = await raw(url, { range: `bytes=${JS.length}-` });
     expect(beyond.status).toBe(416);
     expect(beyond.headers['content-range']).toBe(`bytes */${JS.length}`);
+    expect(beyond.headers['cache-control']).toBe('no-store');
+    expect(beyond.headers['etag']).toBeUndefined();
     const several = await raw(url, { range: 'bytes=0-1,5-6' });
     expect(several.status).toBe(200);
     expect(several.body.toString()).toBe(JS);

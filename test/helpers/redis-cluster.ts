@@ -149,7 +149,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     },
     async waitHealthy(timeoutMs = 20_000) {
       const until = Date.now() + timeoutMs;
-      let last = '';
+      let last: string | undefined;
       for (;;) {
         try {
           const live = alive();

@@ -10,7 +10,7 @@ import { BffClient } from '../helpers/bff-client.ts';
 
 let stack: DemoStack;
 beforeAll(async () => {
-  stack = await startDemoStack({ logger: silentLogger, bff: ({}) => ({ session: { keys: ['k'.repeat(32)], idleTimeout: 3, absoluteTimeout: 6 } }) });
+  stack = await startDemoStack({ logger: silentLogger, bff: () => ({ session: { keys: ['k'.repeat(32)], idleTimeout: 3, absoluteTimeout: 6 } }) });
 });
 afterAll(async () => {
   await stack?.stop();

@@ -3,7 +3,7 @@
  * Cluster, or a client of yours. Also what may be said about the target in
  * messages: its addresses, never a password.
  */
-import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
+import type { ClusterOptions, RedisOptions } from 'ioredis';
 import { ioredis } from './ioredis.ts';
 import type { RedisClient } from './redis-scripts.ts';
 

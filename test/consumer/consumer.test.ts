@@ -258,7 +258,8 @@ describe('the published packages, installed with npm in a fresh project', () => 
       expect(files, pkg).toEqual(expect.arrayContaining(['package/LICENSE', 'package/README.md', 'package/package.json', 'package/dist/index.js', 'package/dist/index.d.ts']));
       expect(files.filter((f) => f.startsWith('package/src/') || (f.endsWith('.ts') && !f.endsWith('.d.ts'))), pkg).toEqual([]);
       const manifest = JSON.parse(readFileSync(path.join(app, 'node_modules', '@portcullis', pkg, 'package.json'), 'utf8')) as Record<string, any>;
-      expect(manifest['exports'], pkg).toEqual({ '.': { types: './dist/index.d.ts', default: './dist/index.js' }, './package.json': './package.json' });
+      const subpaths = pkg === 'react' ? { './sessions': { types: './dist/sessions.d.ts', default: './dist/sessions.js' } } : {};
+      expect(manifest['exports'], pkg).toEqual({ '.': { types: './dist/index.d.ts', default: './dist/index.js' }, ...subpaths, './package.json': './package.json' });
       expect([manifest['main'], manifest['types']], pkg).toEqual(['./dist/index.js', './dist/index.d.ts']);
       expect(manifest['license']).toBe('MIT');
       expect(readFileSync(path.join(app, 'node_modules', '@portcullis', pkg, 'LICENSE'), 'utf8')).toContain('Portcullis contributors');

@@ -293,3 +293,20 @@ describe('login policy', () => {
     expect(hookCalls).toContain('logout:rp');
   });
 });
+
+describe('client secrets that need form-urlencoding in HTTP Basic (RFC 6749 §2.3.1)', () => {
+  let special: DemoStack;
+  beforeAll(async () => {
+    special = await startDemoStack({ logger: silentLogger, clientSecret: 'check+special/secret:4f&9=a%20b-0123456789' });
+  });
+  afterAll(() => special?.stop());
+
+  it('log in, refresh and log out with client_secret_basic', async () => {
+    const tab = await BffClient.signedIn(special.baseUrl, 'alice');
+    expect((await tab.user()).status).toBe(200);
+    await expireAccessToken(special.bff, tab);
+    expect((await tab.fetch('/api/todos')).status).toBe(200);
+    const logoutUrl = (await tab.user()).body['logoutUrl'] as string;
+    expect((await tab.fetch(logoutUrl, { csrf: false })).status).toBe(302);
+  });
+});

@@ -27,3 +27,4 @@ export type { SessionData, TokenSet, UserSession } from './session/user-session.
 export type { UserInfoResponse } from './endpoints/user.ts';
 export * as errors from './errors.ts';
 export { serveStatic, type StaticFilesOptions } from './server/static-files.ts';
+export type { CompressorOptions } from './server/static-encoding.ts';

@@ -52,7 +52,9 @@ export class ProviderClient {
     this.oidc = new OidcClient({
       authority: options.issuer,
       client_id: options.clientId,
-      client_secret: options.clientSecret,
+      // RFC 6749 §2.3.1: HTTP Basic carries the form-urlencoded secret; oidc-client-ts sends it as given,
+      // so a secret with `+ / : & = %` failed at strict providers. (client_post sends it form-encoded already.)
+      client_secret: options.clientAuthentication === 'client_secret_basic' ? encodeURIComponent(options.clientSecret) : options.clientSecret,
       client_authentication: options.clientAuthentication,
       redirect_uri: options.redirectUri,
       post_logout_redirect_uri: `${options.origin}/`,

@@ -86,26 +86,23 @@ interface TokenAnswer {
 /**
  * The token request with an invalid code, and what its answer says about the credentials.
  *
- * With client_secret_basic the login's code exchange (oidc-client-ts) sends
- * `client_id:client_secret` as they are, not form-urlencoded as RFC 6749
- * §2.3.1 asks: the check sends them the same way, since it tests whether
- * logins will work. When that fails and the encoded form passes, the secret
- * has characters the provider wants encoded, and the check says so.
+ * With client_secret_basic the credentials are form-urlencoded before Basic
+ * (RFC 6749 §2.3.1), as the login's code exchange sends them: the check
+ * tests whether logins will work.
  */
 async function tryCredentials(input: ClientCheckInput, metadata: Record<string, unknown>, fetchImpl: typeof fetch, timeoutMs: number): Promise<{ ok: boolean; text: string }> {
   const endpoint = metadata['token_endpoint'];
   if (typeof endpoint !== 'string') return { ok: false, text: 'FAILED: the discovery document has no token_endpoint: logins cannot complete' };
   const method = input.clientAuthentication;
   const where = `${input.clientId} at ${endpoint} (${method})`;
-  const attempt = async (encodeBasic: boolean): Promise<TokenAnswer> => {
+  const attempt = async (): Promise<TokenAnswer> => {
     const body = new URLSearchParams({ grant_type: 'authorization_code', code: `portcullis-check-${randomBytes(16).toString('base64url')}`, redirect_uri: input.redirectUri });
     const headers: Record<string, string> = { accept: 'application/json' };
     if (method === 'client_secret_post') {
       body.set('client_id', input.clientId);
       body.set('client_secret', input.clientSecret);
     } else {
-      const encode = encodeBasic ? encodeURIComponent : (text: string) => text;
-      headers['authorization'] = `Basic ${Buffer.from(`${encode(input.clientId)}:${encode(input.clientSecret)}`).toString('base64')}`;
+      headers['authorization'] = `Basic ${Buffer.from(`${input.clientId}:${encodeURIComponent(input.clientSecret)}`).toString('base64')}`;
     }
     const response = await fetchImpl(endpoint, { method: 'POST', headers, body, redirect: 'error', signal: AbortSignal.timeout(timeoutMs) });
     const answer = (await response.json().catch(() => undefined)) as { error?: unknown; error_description?: unknown } | undefined;
@@ -115,19 +112,12 @@ async function tryCredentials(input: ClientCheckInput, metadata: Record<string, 
   };
   let answer: TokenAnswer;
   try {
-    answer = await attempt(false);
+    answer = await attempt();
   } catch (err) {
     return { ok: false, text: `${where}: FAILED: token endpoint unreachable (${networkReason(err)})` };
   }
   const { error, said } = answer;
   if (error === 'invalid_grant') return { ok: true, text: `${where}: OK (credentials accepted; a deliberately invalid code got invalid_grant)` };
-  const needsEncoding = method === 'client_secret_basic' && (encodeURIComponent(input.clientSecret) !== input.clientSecret || encodeURIComponent(input.clientId) !== input.clientId);
-  if (needsEncoding && (await attempt(true).catch(() => undefined))?.error === 'invalid_grant') {
-    return {
-      ok: false,
-      text: `${where}: FAILED: the provider accepts the credentials only form-urlencoded (${said}), and the login's token request sends them as they are: set "clientAuthentication" to client_secret_post (PORTCULLIS_CLIENT_AUTHENTICATION), or use a "clientSecret" of letters, digits and - . _ ~ only (${SECRET_VARIABLES})`,
-    };
-  }
   if (error === 'invalid_client') {
     return {
       ok: false,

@@ -7,9 +7,9 @@ import { describe, expect, it } from 'vitest';
 
 // The checked-in API report against the declarations src/index.ts exports.
 const here = path.dirname(fileURLToPath(import.meta.url));
-const script = path.join(here, '../scripts/api-report.mjs');
+const script = path.join(here, '../../../scripts/api-report.mjs');
 const report = path.join(here, '../etc/bff.api.md');
-const check = (...args: string[]) => spawnSync(process.execPath, [script, '--check', ...args], { encoding: 'utf8' });
+const check = (...args: string[]) => spawnSync(process.execPath, [script, path.join(here, '..'), '--check', ...args], { encoding: 'utf8' });
 
 describe('API report (etc/bff.api.md)', () => {
   it('matches the declarations the entry points export: a public API change needs `node scripts/api-report.mjs`', () => {

@@ -4,7 +4,7 @@
  * Requests for anything else pass straight to the next middleware, without
  * a session lookup (static files of the SPA, for instance).
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, RequestListener } from 'node:http';
 import type { Duplex } from 'node:stream';
 import compose from 'koa-compose';
 import type Koa from 'koa';
@@ -17,7 +17,7 @@ import { logoutRoute } from './endpoints/logout.ts';
 import type { Route, RouteDeps } from './endpoints/route.ts';
 import { sessionsRoutes } from './endpoints/sessions.ts';
 import { userRoute } from './endpoints/user.ts';
-import { InvalidRequest, MethodNotAllowed, NotFound } from './errors.ts';
+import { MethodNotAllowed, NotFound } from './errors.ts';
 import { diagnosticsRoute } from './endpoints/diagnostics.ts';
 import { createConsoleLogger } from './logger.ts';
 import { FixedWindowLimiter, rateLimit } from './middleware/rate-limit.ts';
@@ -26,13 +26,15 @@ import { errorHandler } from './middleware/error-handler.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import { type BffOptions, resolveOptions } from './options.ts';
 import { ProviderClient } from './protocol/provider-client.ts';
-import { apiProxy, ProxyEngine } from './proxy/api-proxy.ts';
+import { createApiHandler, ProxyEngine } from './proxy/api-proxy.ts';
+import { createFastHandler, fastCallback, type FastHandler, type KoaLike } from './proxy/fast-path.ts';
+import { createRouter, noncanonicalError } from './proxy/routing.ts';
 import { createUpgradeHandler } from './proxy/websocket-proxy.ts';
 import { createRequireSession, type RequireSessionOptions } from './require-session.ts';
 import { TokenCipher } from './session/crypto.ts';
 import { MemorySessionStore } from './session/memory-store.ts';
 import { SessionRepository } from './session/repository.ts';
-import { createProxySessionMiddleware } from './session/proxy-session.ts';
+import { createProxySessionMiddleware, createSessionReader } from './session/proxy-session.ts';
 import { commitSession, createSessionMiddleware } from './session/session-middleware.ts';
 import { ClientCredentials } from './tokens/client-credentials.ts';
 import { TokenManager } from './tokens/token-manager.ts';
@@ -52,6 +54,15 @@ export interface BffMiddleware extends Koa.Middleware {
    * ({@link SessionState}).
    */
   requireSession(options?: RequireSessionOptions): Koa.Middleware;
+  /**
+   * The Node-level fast path for allowlisted API calls: answers them without building a Koa
+   * context and returns true, or returns false (and touches nothing) for any other request.
+   * Put it in front of the Koa app: `http.createServer((req, res) => bff.handle(req, res, { trustProxy: app.proxy }) || app.callback()(req, res))`,
+   * or {@link BffMiddleware.callback}. Middleware mounted before the BFF does not run for these calls.
+   */
+  readonly handle: FastHandler;
+  /** `http.createServer(bff.callback(app))`: {@link BffMiddleware.handle} first, then `app` (its `proxy` setting is followed). */
+  readonly callback: (app: KoaLike) => RequestListener;
   /** Releases timers and upstream connections (the store is the caller's unless defaulted). */
   close(): Promise<void>;
 }
@@ -91,14 +102,11 @@ export function createBff(input: BffOptions): BffMiddleware {
   for (const route of served) endpoints.register(route.path, [route.method], route.stack(deps));
   const bffStack = compose([securityHeaders(), handleErrors, session, commitAfter, endpoints.routes() as Koa.Middleware, unknownEndpoint(endpoints)]);
 
-  // Proxied calls only read sessions: a lean reader instead of koa-session on the hot path.
-  const proxySession = createProxySessionMiddleware(options, repository);
-  const apiStacks = options.apis.map((route) => ({ route, stack: compose([handleErrors, proxySession, apiProxy(bff, engine, route)]) }));
-
-  const matches = (path: string, prefix: string): boolean =>
-    // `%` and `\\` right after the prefix are encoded-separator tricks: the route refuses them with 400.
-    path.startsWith(prefix) && (path.length === prefix.length || '/%\\'.includes(path[prefix.length]!));
-  const underBff = (path: string): boolean => path === options.path || path.startsWith(`${options.path}/`);
+  // Proxied calls only read sessions: a lean reader instead of koa-session on the hot path, and one
+  // handler per route on Node's request and response, which both the Koa route and `handle` call.
+  const reader = createSessionReader(options, repository);
+  const proxySession = createProxySessionMiddleware(options, repository, reader);
+  const route = createRouter(options.path, options.apis.map((api) => ({ path: api.path, handle: createApiHandler(bff, engine, api, reader) })));
   const warnedApps = new WeakSet<Koa>();
 
   const middleware = async function portcullis(ctx: Koa.Context, next: Koa.Next): Promise<void> {
@@ -106,19 +114,23 @@ export function createBff(input: BffOptions): BffMiddleware {
       warnedApps.add(ctx.app);
       logger.warn({}, 'app.proxy is on without app.maxIpsCount: Koa takes ctx.ip from the leftmost X-Forwarded-For entry, which the client writes (rate limits can be bypassed). Set app.maxIpsCount to the number of proxies in front.');
     }
-    const path = ctx.path;
-    if (underBff(path)) return bffStack(ctx, next);
-    for (const { route, stack } of apiStacks) if (matches(path, route.path)) return stack(ctx, next);
-    // The same paths in another spelling (`/%62ff/user`, `//bff/user`, `/x/../api`) are the BFF's to
-    // refuse: they must never fall through to the application (an SPA's index.html, say).
-    const canonical = canonicalPath(path);
-    if (canonical !== undefined && canonical !== path && (underBff(canonical) || options.apis.some((r) => matches(canonical, r.path)))) {
+    const match = route(ctx.path);
+    if (match?.kind === 'bff') return bffStack(ctx, next);
+    if (match?.kind === 'api') {
+      // The handler answers on ctx.res itself, errors included.
+      ctx.respond = false;
+      return match.route.handle({ req: ctx.req, res: ctx.res, path: ctx.path, search: ctx.search, trustProxy: ctx.app.proxy });
+    }
+    if (match?.kind === 'noncanonical') {
       return handleErrors(ctx, async () => {
-        throw underBff(canonical) ? new NotFound('No BFF endpoint at this path: use its canonical spelling.') : new InvalidRequest('The path is not in canonical form (percent-encoded characters, "//" or dot segments).');
+        throw noncanonicalError(match.bff);
       });
     }
     return next();
   } as BffMiddleware;
+  const handle = createFastHandler(route, logger);
+  Object.defineProperty(middleware, 'handle', { value: handle });
+  Object.defineProperty(middleware, 'callback', { value: (app: KoaLike) => fastCallback(handle, app) });
   Object.defineProperty(middleware, 'bff', { value: bff });
   middleware.requireSession = createRequireSession(bff, handleErrors, proxySession);
   Object.defineProperty(middleware, 'upgrade', { value: createUpgradeHandler(bff, engine, session) });
@@ -147,24 +159,3 @@ function unknownEndpoint(router: Router): Koa.Middleware {
 }
 
 const METHOD_ORDER = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
-
-/**
- * `path` percent-decoded, with `//` runs collapsed and dot segments resolved, as a server or
- * proxy behind or in front of the BFF might read it; `undefined` when it cannot be decoded.
- */
-function canonicalPath(path: string): string | undefined {
-  if (!/%|\/\/|\/\.{1,2}(\/|$)/.test(path)) return path;
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(path);
-  } catch {
-    return undefined;
-  }
-  const out: string[] = [];
-  for (const segment of decoded.split('/')) {
-    if (segment === '' || segment === '.') continue;
-    if (segment === '..') out.pop();
-    else out.push(segment);
-  }
-  return `/${out.join('/')}${decoded.endsWith('/') && out.length ? '/' : ''}`;
-}

@@ -3,22 +3,24 @@
  * prefix to one target with the right bearer token. Bodies stream both ways
  * (http-proxy, keep-alive agents); nothing parses them.
  */
-import http, { type ClientRequest, type IncomingMessage } from 'node:http';
+import http, { type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import type Koa from 'koa';
 import httpProxy from 'http-proxy';
 import type { Bff } from '../context.ts';
 import { BadGateway, CsrfRequired, GatewayTimeout, LengthRequired, PayloadTooLarge, SessionExpired, StepUpRequired, Unauthenticated } from '../errors.ts';
-import { isSameOriginRequest } from '../middleware/csrf-header.ts';
 import { notify } from '../events.ts';
 import type { ResolvedOptions } from '../options.ts';
 import { RepeatedLog } from '../repeated-log.ts';
-import { authOf, commitSession, endSession, sessionOf } from '../session/session-middleware.ts';
+import type { SessionReader } from '../session/proxy-session.ts';
+import { authOf, endSession, sessionOf } from '../session/session-middleware.ts';
+import type { UserSession } from '../session/user-session.ts';
 import { checkDeclaredLength, limitedBody } from './body-limit.ts';
 import { rewriteHeaders } from './forwarded-headers.ts';
 import { deniedHeaders, filterResponseHeaders } from './response-headers.ts';
 import { checkStepUp, stepUpChallenge } from './step-up.ts';
+import { answerError, sameOrigin } from './raw-answer.ts';
 import { pathBelow } from './upstream-path.ts';
 
 const DEFAULT_DENIED = deniedHeaders({ remove: [], keep: [] });
@@ -88,86 +90,128 @@ export class ProxyEngine {
   }
 }
 
-/** The proxy middleware of one route. */
-export function apiProxy(bff: Bff, engine: ProxyEngine, route: Route): Koa.Middleware {
+/** One proxied call as the route handler sees it: the raw request, already split, and the trust setting. */
+export interface ProxyExchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  /** The raw (not decoded) path, as Koa's `ctx.path`. */
+  path: string;
+  /** `?query`, or `''` (Koa's `ctx.search`). */
+  search: string;
+  /** Whether X-Forwarded-* from a proxy in front are trusted (Koa's `app.proxy`). */
+  trustProxy: boolean;
+}
+
+/** Answers one proxied call completely (errors included); resolves once the response is closed. */
+export type ApiHandler = (exchange: ProxyExchange) => Promise<void>;
+
+/**
+ * The handler of one route, on Node's request and response: both the Koa route and
+ * `bff.handle` (no Koa context) call it, so there is one implementation of the proxy.
+ */
+export function createApiHandler(bff: Bff, engine: ProxyEngine, route: Route, sessions: SessionReader): ApiHandler {
   const { target, agent } = engine.upstream(route);
   const denied = deniedHeaders(route.responseHeaders);
   // A down API fails every call: one log line per interval and kind of failure, with a count.
   const failures = new RepeatedLog(bff.logger);
   const publicUrl = new URL(bff.options.origin);
-  return async function proxyApi(ctx) {
-    if (!isSameOriginRequest(ctx, bff.options.origin)) throw new CsrfRequired();
-    const rest = pathBelow(ctx.path, route.path);
-    const auth = authOf(ctx);
-    if (auth && (route.acr || route.maxAge !== undefined)) checkStepUp(route, auth);
-    const accessToken = await bearerFor(bff, route, ctx);
-    // Persist refreshed tokens or a renewed idle timeout before the response is handed over.
-    await commitSession(ctx);
+  const { events } = bff.options;
+  const stepUp = route.acr !== undefined || route.maxAge !== undefined;
 
-    checkDeclaredLength(ctx.req, route.maxBodySize);
-    const chunked = ctx.req.headers['transfer-encoding'] !== undefined;
+  async function proxyCall({ req, res, path, search, trustProxy }: ProxyExchange): Promise<void> {
+    const setCookie = (value: string): void => void res.appendHeader('set-cookie', value);
+    const session = await sessions.load(req.headers.cookie);
+    if (!sameOrigin(req.headers, bff.options.origin)) throw new CsrfRequired();
+    const rest = pathBelow(path, route.path);
+    if (session && stepUp) checkStepUp(route, session.auth);
+    const accessToken = await chooseBearer(bff, route, session && { id: session.id, auth: session.auth, end: () => sessions.end(session, setCookie) });
+    // Persist a renewed idle timeout before the response is handed over.
+    if (session) await sessions.renew(session, setCookie);
+
+    checkDeclaredLength(req, route.maxBodySize);
+    const chunked = req.headers['transfer-encoding'] !== undefined;
     // Request smuggling: Node's client sends GET/DELETE/OPTIONS bodies without chunked framing, so the
     // upstream would read such a body as the next request on a shared keep-alive connection.
-    if (chunked && UNFRAMED_METHODS.has(ctx.method)) throw new LengthRequired();
-    const tagged = ctx.req as Tagged;
-    tagged[CLIENT_CONNECTION] = String(ctx.req.headers['connection'] ?? '').toLowerCase();
+    if (chunked && UNFRAMED_METHODS.has(req.method ?? '')) throw new LengthRequired();
+    const tagged = req as Tagged;
+    tagged[CLIENT_CONNECTION] = String(req.headers['connection'] ?? '').toLowerCase();
     tagged[DENIED] = denied;
-    rewriteHeaders(ctx.req.headers, { accessToken, peerIp: ctx.req.socket.remoteAddress ?? '', publicUrl, trustProxy: ctx.app.proxy });
+    rewriteHeaders(req.headers, { accessToken, peerIp: req.socket.remoteAddress ?? '', publicUrl, trustProxy });
     // Re-frame a streamed body explicitly (Transfer-Encoding is hop-by-hop and was removed above).
-    if (chunked) ctx.req.headers['transfer-encoding'] = 'chunked';
-    ctx.req.url = `${rest || ''}${ctx.search}`;
-    ctx.respond = false;
+    if (chunked) req.headers['transfer-encoding'] = 'chunked';
+    req.url = `${rest}${search}`;
     const started = Date.now();
     let overflow = false;
     const buffer = chunked
-      ? limitedBody(ctx.req, route.maxBodySize, () => {
+      ? limitedBody(req, route.maxBodySize, () => {
           overflow = true;
           tagged[OVERFLOW] = true;
           tagged[UPSTREAM]?.destroy();
         })
       : undefined;
-    const { events } = bff.options;
     await new Promise<void>((resolve) => {
-      ctx.res.once('close', resolve);
-      if (events.proxied) ctx.res.once('close', () => notify(() => events.proxied!({ route: route.path, status: ctx.res.statusCode, seconds: (Date.now() - started) / 1000 })));
-      engine.proxy.web(ctx.req, ctx.res, { target, agent, proxyTimeout: route.timeout, ...(buffer ? { buffer } : {}) }, (err: NodeJS.ErrnoException) => {
+      res.once('close', resolve);
+      if (events.proxied) res.once('close', () => notify(() => events.proxied!({ route: route.path, status: res.statusCode, seconds: (Date.now() - started) / 1000 })));
+      engine.proxy.web(req, res, { target, agent, proxyTimeout: route.timeout, ...(buffer ? { buffer } : {}) }, (err: NodeJS.ErrnoException) => {
         const timedOut = Date.now() - started >= route.timeout;
         failures.report(`${err.code ?? 'error'} ${timedOut} ${overflow}`, bff.logger.warn, { route: route.path, code: err.code, timedOut, overflow }, 'upstream API failed');
-        if (ctx.res.headersSent) {
-          ctx.res.destroy();
+        if (res.headersSent) {
+          res.destroy();
           return;
         }
         notify(() => events.upstreamFailure?.({ route: route.path, kind: overflow ? 'body_too_large' : timedOut ? 'timeout' : 'unreachable' }));
         const error = overflow ? new PayloadTooLarge(route.maxBodySize) : timedOut ? new GatewayTimeout() : new BadGateway();
-        ctx.res.writeHead(error.status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-        ctx.res.end(JSON.stringify(error.toJSON()));
+        res.writeHead(error.status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+        res.end(JSON.stringify(error.toJSON()));
       });
     });
+  }
+
+  return async function handleApi(exchange) {
+    try {
+      await proxyCall(exchange);
+    } catch (caught) {
+      // The answers and logs of middleware/error-handler.ts (JSON only: API calls never get an HTML page).
+      answerError(exchange, caught, bff.logger);
+    }
   };
 }
 
+/** What the token choice needs of the session: its id and auth, and how to end it. */
+export interface TokenSession {
+  id: string;
+  auth: UserSession;
+  /** Ends the session (its refresh token was refused). */
+  end(): Promise<void>;
+}
+
 /** The bearer token a route's request carries (its `token` type), or `undefined` for `none`. */
-export async function bearerFor(bff: Bff, route: Route, ctx: Koa.Context): Promise<string | undefined> {
-  const auth = authOf(ctx);
+export async function chooseBearer(bff: Bff, route: Route, session: TokenSession | undefined): Promise<string | undefined> {
   switch (route.token) {
     case 'none':
       return undefined;
     case 'client':
       return bff.clientTokens.accessToken(route.scope, route.resource);
     case 'userOrClient':
-      return auth ? userAccessToken(bff, ctx) : bff.clientTokens.accessToken(route.scope, route.resource);
+      return session ? userAccessToken(bff, session) : bff.clientTokens.accessToken(route.scope, route.resource);
     case 'user':
-      if (!auth) throw new Unauthenticated();
-      return userAccessToken(bff, ctx);
+      if (!session) throw new Unauthenticated();
+      return userAccessToken(bff, session);
   }
 }
 
+/** {@link chooseBearer} for a Koa context with a session (the WebSocket handshake). */
+export async function bearerFor(bff: Bff, route: Route, ctx: Koa.Context): Promise<string | undefined> {
+  const auth = authOf(ctx);
+  return chooseBearer(bff, route, auth && { id: sessionOf(ctx).externalKey, auth, end: () => endSession(ctx, bff.repository, bff.options) });
+}
+
 /** The signed-in user's access token (refreshed when due); a refused refresh token ends the session. */
-async function userAccessToken(bff: Bff, ctx: Koa.Context): Promise<string> {
+async function userAccessToken(bff: Bff, session: TokenSession): Promise<string> {
   try {
-    return await bff.tokens.userAccessToken({ id: sessionOf(ctx).externalKey, auth: authOf(ctx)! });
+    return await bff.tokens.userAccessToken({ id: session.id, auth: session.auth });
   } catch (err) {
-    if (err instanceof SessionExpired) await endSession(ctx, bff.repository, bff.options);
+    if (err instanceof SessionExpired) await session.end();
     throw err;
   }
 }

@@ -41,3 +41,32 @@ export function verifySignedId(value: string | undefined, keys: readonly string[
   }
   return undefined;
 }
+
+/**
+ * The value of cookie `name` in a `Cookie` request header, read as Koa's `ctx.cookies.get(name)`
+ * (the `cookies` package) reads it: the first `name=` pair, surrounding quotes removed, not decoded.
+ */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  let pattern = patterns.get(name);
+  if (!pattern) patterns.set(name, (pattern = new RegExp(`(?:^|;) *${name.replace(/[$()*+.?[\\\]^{|}-]/g, '\\$&')}=([^;]*)`)));
+  const value = pattern.exec(header)?.[1];
+  return value !== undefined && value[0] === '"' ? value.slice(1, -1) : value;
+}
+const patterns = new Map<string, RegExp>();
+
+/** The attributes of the session cookie (`options.session`). */
+export interface SessionCookieAttributes {
+  secure: boolean;
+  sameSite: 'strict' | 'lax';
+}
+
+/**
+ * A `Set-Cookie` value for the session cookie, byte for byte what koa-session / `ctx.cookies.set`
+ * write with the BFF's cookie options (`path=/`, `httpOnly`, `secure`, `sameSite`), for code that
+ * answers without a Koa context: `maxAgeMs` sets the expiry; without it the cookie is cleared.
+ */
+export function sessionCookieHeader(name: string, value: string, attributes: SessionCookieAttributes, maxAgeMs?: number): string {
+  const expires = maxAgeMs === undefined || !value ? new Date(0) : new Date(Date.now() + maxAgeMs);
+  return `${name}=${value}; path=/; expires=${expires.toUTCString()}; samesite=${attributes.sameSite}${attributes.secure ? '; secure' : ''}; httponly`;
+}

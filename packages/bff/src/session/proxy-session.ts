@@ -7,33 +7,87 @@
  * the rest of the BFF's own work there (bench/), so this reader does just
  * that, on the same cookie and record format and with the same rules:
  * signed id, the idle and absolute deadlines and renewal of session/record.ts.
+ *
+ * {@link createSessionReader} works on raw headers (the Node-level fast path
+ * and the Koa proxy route share it); {@link createProxySessionMiddleware}
+ * puts the same session on `ctx.session` for `requireSession`.
  */
 import type Koa from 'koa';
 import { TemporarilyUnavailable } from '../errors.ts';
 import type { ResolvedOptions } from '../options.ts';
-import { verifySignedId } from './cookie.ts';
+import { cookieValue, sessionCookieHeader, signId, verifySignedId } from './cookie.ts';
 import { isLive, renewalDue, renewed } from './record.ts';
 import type { SessionRepository } from './repository.ts';
-import { setSessionCookie, type KoaSession } from './session-middleware.ts';
+import type { KoaSession } from './session-middleware.ts';
 import type { SessionRecord } from './store.ts';
 import type { UserSession } from './user-session.ts';
 
-/** A loaded session as the proxy sees it; `commit` only ever extends the idle timeout. */
+/** A live signed-in session read from the store. */
+export interface LoadedSession {
+  readonly id: string;
+  readonly record: SessionRecord;
+  /** The record's `auth`; the token manager replaces its `tokens` on refresh. */
+  readonly auth: UserSession;
+}
+
+/** Receives a `Set-Cookie` value to send with the response. */
+export type CookieSink = (setCookie: string) => void;
+
+/** Reads, renews and ends proxied calls' sessions from raw request headers. */
+export interface SessionReader {
+  /** The live session named by the `Cookie` header, or `undefined` (none, forged, expired). */
+  load(cookieHeader: string | undefined): Promise<LoadedSession | undefined>;
+  /** Extends the idle timeout once half of it has passed (koa-session's `renew`), re-sending the cookie. */
+  renew(session: LoadedSession, setCookie: CookieSink): Promise<void>;
+  /** Destroys the session and clears its cookie (a refused refresh token). */
+  end(session: LoadedSession, setCookie: CookieSink): Promise<void>;
+}
+
+/** The session reader of one BFF instance. */
+export function createSessionReader(options: ResolvedOptions, repository: SessionRepository): SessionReader {
+  const { cookie, keys, idleTimeout, absoluteTimeout } = options.session;
+  const attributes = { secure: options.session.secure, sameSite: options.session.sameSite };
+  const idleMs = idleTimeout * 1000;
+  return {
+    async load(cookieHeader) {
+      const id = verifySignedId(cookieValue(cookieHeader, cookie), keys);
+      if (!id) return undefined;
+      const record = await repository.get(id);
+      return isLive(record, absoluteTimeout) ? { id, record, auth: record.auth } : undefined;
+    },
+    async renew({ id, record, auth }, setCookie) {
+      if (!renewalDue(record, idleMs)) return;
+      let written: boolean;
+      try {
+        // Conditional on the version read: a refresh written meanwhile (here or elsewhere) is never overwritten.
+        written = await repository.set(id, renewed({ ...record, auth }, idleMs), idleMs + 10_000);
+      } catch (err) {
+        // Extending the idle timeout is not worth failing a call whose tokens are valid: the next call renews.
+        if (err instanceof TemporarilyUnavailable) return;
+        throw err;
+      }
+      if (written) setCookie(sessionCookieHeader(cookie, signId(id, keys), attributes, idleMs));
+    },
+    async end({ id }, setCookie) {
+      await repository.destroy(id);
+      setCookie(sessionCookieHeader(cookie, '', attributes));
+    },
+  };
+}
+
+/** A loaded session as `requireSession` sees it on `ctx.session`; `commit` only ever extends the idle timeout. */
 class ProxySession implements KoaSession {
   auth?: UserSession;
   readonly isNew: boolean;
   readonly externalKey: string;
 
   constructor(
-    readonly ctx: Koa.Context,
-    readonly record: SessionRecord | undefined,
-    id: string,
-    readonly renewal: (session: ProxySession) => Promise<void>,
+    readonly loaded: LoadedSession | undefined,
+    readonly renewal: (loaded: LoadedSession) => Promise<void>,
   ) {
-    this.isNew = record === undefined;
-    this.externalKey = id;
-    const auth = record?.['auth'] as UserSession | undefined;
-    if (auth) this.auth = auth;
+    this.isNew = loaded === undefined;
+    this.externalKey = loaded?.id ?? '';
+    if (loaded) this.auth = loaded.auth;
   }
 
   /** Proxied calls never regenerate a session (that happens at login only). */
@@ -42,36 +96,16 @@ class ProxySession implements KoaSession {
   }
 
   async manuallyCommit(): Promise<void> {
-    await this.renewal(this);
+    // `delete session.auth` (a logout in the handler) leaves nothing to renew.
+    if (this.loaded && this.auth) await this.renewal({ ...this.loaded, auth: this.auth });
   }
 }
 
-/** Middleware that puts a {@link KoaSession} on `ctx.session` for proxied calls. */
-export function createProxySessionMiddleware(options: ResolvedOptions, repository: SessionRepository): Koa.Middleware {
-  const { cookie, keys, idleTimeout, absoluteTimeout } = options.session;
-  const idleMs = idleTimeout * 1000;
-
-  // Same rule as koa-session's `renew`: write again once less than half of the idle timeout is left.
-  const renew = async (session: ProxySession): Promise<void> => {
-    const { record } = session;
-    if (!record || !session.auth || !renewalDue(record, idleMs)) return;
-    let written: boolean;
-    try {
-      // Conditional on the version read: a refresh written meanwhile (here or elsewhere) is never overwritten.
-      written = await repository.set(session.externalKey, renewed({ ...record, auth: session.auth }, idleMs), idleMs + 10_000);
-    } catch (err) {
-      // Extending the idle timeout is not worth failing a call whose tokens are valid: the next call renews.
-      if (err instanceof TemporarilyUnavailable) return;
-      throw err;
-    }
-    if (written) setSessionCookie(session.ctx, session.externalKey, options);
-  };
-
+/** Middleware that puts a {@link KoaSession} on `ctx.session`, read by a {@link SessionReader} (given, or made here). */
+export function createProxySessionMiddleware(options: ResolvedOptions, repository: SessionRepository, reader = createSessionReader(options, repository)): Koa.Middleware {
   return async function proxySession(ctx, next) {
-    const id = verifySignedId(ctx.cookies.get(cookie), keys);
-    let record = id ? await repository.get(id) : undefined;
-    if (!isLive(record, absoluteTimeout)) record = undefined;
-    const session = new ProxySession(ctx, record, record ? id! : '', renew);
+    const loaded = await reader.load(ctx.get('cookie') || undefined);
+    const session = new ProxySession(loaded, (l) => reader.renew(l, (value) => ctx.append('Set-Cookie', value)));
     // An own property: it shadows koa-session's accessor on the app's context prototype.
     Object.defineProperty(ctx, 'session', { value: session, writable: true, configurable: true, enumerable: true });
     await next();

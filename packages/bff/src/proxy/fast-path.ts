@@ -1,0 +1,62 @@
+/**
+ * The Node-level fast path: `bff.handle(req, res)` answers allowlisted API
+ * calls on Node's request and response without building a Koa context, with
+ * the same handler as the Koa route (proxy/api-proxy.ts). A server puts it in
+ * front of its Koa app; everything else (BFF endpoints, the application)
+ * stays on Koa.
+ */
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { BffLogger } from '../logger.ts';
+import type { ApiHandler } from './api-proxy.ts';
+import { answerError } from './raw-answer.ts';
+import { noncanonicalError, splitTarget, type RouteMatch } from './routing.ts';
+
+/** Options of `bff.handle`. */
+export interface HandleOptions {
+  /**
+   * Trust X-Forwarded-For from a proxy in front (what Koa's `app.proxy` means on the Koa path):
+   * the upstream then receives the client's chain with the peer appended. Default `false`.
+   */
+  trustProxy?: boolean;
+}
+
+/** `bff.handle`: true when it took the request (an API route, or another spelling of one, refused). */
+export type FastHandler = (req: IncomingMessage, res: ServerResponse, options?: HandleOptions) => boolean;
+
+/** The part of a Koa application `bff.callback` needs. */
+export interface KoaLike {
+  proxy: boolean;
+  callback(): (req: IncomingMessage, res: ServerResponse) => unknown;
+}
+
+/** The fast path over the BFF's router and its per-route handlers. */
+export function createFastHandler(route: (path: string) => RouteMatch<{ handle: ApiHandler }>, logger: BffLogger): FastHandler {
+  return (req, res, options) => {
+    const target = splitTarget(req.url);
+    if (!target) return false;
+    const match = route(target.path);
+    if (match?.kind === 'api') {
+      const exchange = { req, res, ...target, trustProxy: options?.trustProxy ?? false };
+      // The handler answers its own errors; this catch is for a bug in it, never a hanging request.
+      match.route.handle(exchange).catch((err: unknown) => {
+        answerError(exchange, err, logger);
+        if (!res.writableEnded) res.destroy();
+      });
+      return true;
+    }
+    if (match?.kind === 'noncanonical' && !match.bff) {
+      answerError({ req, res, path: target.path }, noncanonicalError(false), logger);
+      return true;
+    }
+    // BFF endpoints (and their other spellings, refused with 404 there) stay on Koa.
+    return false;
+  };
+}
+
+/** `http.createServer(bff.callback(app))`: the fast path first, then the Koa app (whose `proxy` setting it follows). */
+export function fastCallback(handle: FastHandler, app: KoaLike): RequestListener {
+  const koa = app.callback();
+  return (req, res) => {
+    if (!handle(req, res, { trustProxy: app.proxy })) void koa(req, res);
+  };
+}

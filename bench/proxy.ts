@@ -1,10 +1,12 @@
 /**
- * Proxy overhead. Four targets, each in its own process, load-tested by
+ * Proxy overhead. Six targets, each in its own process, load-tested by
  * autocannon in this one:
  *   (1) upstream   the loopback API itself (1 KiB JSON)
  *   (2) bare       a bare Node http server + http-proxy + keep-alive agent: the floor for a Node proxy
- *   (3) bff-memory the BFF proxy route, signed-in session, in-memory session store
+ *   (3) bff-memory the BFF's fast path (`bff.callback(app)`: no Koa context), signed-in session, in-memory store
  *   (4) bff-redis  the same with the Redis session store
+ *   (5) bff-koa    the BFF's Koa route (`app.callback()`), in-memory store: what an app gets without the fast path
+ *   (6) koa        Koa + http-proxy and nothing else: the floor of any Koa-based proxy
  * Every request carries the same headers (session cookie + `x-csrf: 1`).
  * Two kinds of run per target and round: saturating (closed loop, -c 50:
  * req/s and the latency that comes with it) and fixed-rate (open loop at
@@ -22,7 +24,7 @@ import { redisMissing, startBenchRedis, type BenchRedis } from './lib/redis.ts';
 import type { Settings } from './lib/settings.ts';
 import { median, round } from './lib/stats.ts';
 
-export type ProxyTargetKey = 'upstream' | 'bare' | 'bff-memory' | 'bff-redis';
+export type ProxyTargetKey = 'upstream' | 'bare' | 'bff-memory' | 'bff-redis' | 'bff-koa' | 'koa';
 
 export interface ProxyRound extends LoadResult {
   round: number;
@@ -62,8 +64,16 @@ export interface ProxyResult {
     memoryRatio?: Goal;
     /** p99 (3) - p99 (2) <= 1 ms */
     memoryP99OverheadMs?: Goal;
-    /** req/s (4)/(2) >= 0.75 */
+    /** req/s (4)/(2) >= 0.85 */
     redisRatio?: Goal;
+    /** CPU µs per request (3)/(2) <= 1.15 */
+    memoryCpuRatio?: Goal;
+    /** CPU µs per request (4)/(2), informational (compared with 1.15) */
+    redisCpuRatio?: Goal;
+    /** req/s (5)/(2), informational: the Koa route (compared with 0.90) */
+    koaRouteRatio?: Goal;
+    /** req/s (6)/(2), informational: the Koa floor (compared with 0.90) */
+    koaFloorRatio?: Goal;
     /** p99 (4) - p99 (2), informational (no goal given: compared with 1 ms) */
     redisP99OverheadMs?: Goal;
     /** The same p99 differences in the fixed-rate runs (no queueing). */
@@ -77,6 +87,8 @@ const LABELS: Record<ProxyTargetKey, string> = {
   bare: '(2) bare http-proxy',
   'bff-memory': '(3) BFF, memory store',
   'bff-redis': '(4) BFF, Redis store',
+  'bff-koa': '(5) BFF Koa route, memory',
+  koa: '(6) Koa + http-proxy',
 };
 
 const goal = (value: number, target: number, kind: 'min' | 'max'): Goal => ({
@@ -99,14 +111,16 @@ export async function runProxy(settings: Settings, log: (line: string) => void =
     redis = missing ? undefined : await startBenchRedis();
     const upstream = await start('upstream', 'upstream.ts');
     const env = { BENCH_UPSTREAM: upstream.url };
-    const [bare, bffMemory, bffRedis] = await Promise.all([
+    const [bare, bffMemory, bffRedis, bffKoa, koa] = await Promise.all([
       start('bare', 'bare-proxy.ts', env),
-      start('bff-memory', 'bff.ts', { ...env, BENCH_STORE: 'memory' }),
-      redis ? start('bff-redis', 'bff.ts', { ...env, BENCH_STORE: 'redis', BENCH_REDIS_URL: redis.url }) : Promise.resolve(undefined),
+      start('bff-memory', 'bff.ts', { ...env, BENCH_STORE: 'memory', BENCH_PATH: 'fast' }),
+      redis ? start('bff-redis', 'bff.ts', { ...env, BENCH_STORE: 'redis', BENCH_REDIS_URL: redis.url, BENCH_PATH: 'fast' }) : Promise.resolve(undefined),
+      start('bff-koa', 'bff.ts', { ...env, BENCH_STORE: 'memory', BENCH_PATH: 'koa' }),
+      start('koa', 'koa-proxy.ts', env),
     ]);
 
     // One real session per BFF (login form of the demo provider), then the same headers everywhere.
-    const sessions = await Promise.all([signIn(bffMemory.url), bffRedis ? signIn(bffRedis.url) : undefined]);
+    const sessions = await Promise.all([signIn(bffMemory.url), bffRedis ? signIn(bffRedis.url) : undefined, signIn(bffKoa.url)]);
     const plan: Array<{ key: ProxyTargetKey; target: Target | undefined; path: string; headers: Record<string, string>; skipped?: string }> = [
       { key: 'upstream', target: upstream, path: '/data', headers: { cookie: sessions[0]!.cookie, 'x-csrf': '1' } },
       { key: 'bare', target: bare, path: '/data', headers: { cookie: sessions[0]!.cookie, 'x-csrf': '1' } },
@@ -114,6 +128,8 @@ export async function runProxy(settings: Settings, log: (line: string) => void =
       bffRedis
         ? { key: 'bff-redis', target: bffRedis, path: '/api/bench', headers: { cookie: sessions[1]!.cookie, 'x-csrf': '1' } }
         : { key: 'bff-redis', target: undefined, path: '/api/bench', headers: {}, skipped: missing ?? 'Redis did not start' },
+      { key: 'bff-koa', target: bffKoa, path: '/api/bench', headers: { cookie: sessions[2]!.cookie, 'x-csrf': '1' } },
+      { key: 'koa', target: koa, path: '/api/bench', headers: { cookie: sessions[0]!.cookie, 'x-csrf': '1' } },
     ];
 
     // Each target must answer 200 with the 1 KiB body before it is measured.
@@ -173,6 +189,8 @@ export async function runProxy(settings: Settings, log: (line: string) => void =
     const floor = byKey.bare.median!;
     const mem = byKey['bff-memory'].median;
     const red = byKey['bff-redis'].median;
+    const koaRoute = byKey['bff-koa'].median;
+    const koaFloor = byKey.koa.median;
     return {
       date: new Date().toISOString(),
       settings: { rounds: settings.rounds, durationS: settings.durationS, warmupS: settings.warmupS, connections: settings.connections, rate: settings.rate, rateDurationS: settings.rateDurationS },
@@ -180,7 +198,11 @@ export async function runProxy(settings: Settings, log: (line: string) => void =
       targets: results,
       goals: {
         ...(mem ? { memoryRatio: goal(mem.rps / floor.rps, 0.9, 'min'), memoryP99OverheadMs: goal(mem.p99 - floor.p99, 1, 'max') } : {}),
-        ...(red ? { redisRatio: goal(red.rps / floor.rps, 0.75, 'min'), redisP99OverheadMs: goal(red.p99 - floor.p99, 1, 'max') } : {}),
+        ...(red ? { redisRatio: goal(red.rps / floor.rps, 0.85, 'min'), redisP99OverheadMs: goal(red.p99 - floor.p99, 1, 'max') } : {}),
+        ...(mem ? { memoryCpuRatio: goal(mem.cpuUsPerRequest / floor.cpuUsPerRequest, 1.15, 'max') } : {}),
+        ...(red ? { redisCpuRatio: goal(red.cpuUsPerRequest / floor.cpuUsPerRequest, 1.15, 'max') } : {}),
+        ...(koaRoute ? { koaRouteRatio: goal(koaRoute.rps / floor.rps, 0.9, 'min') } : {}),
+        ...(koaFloor ? { koaFloorRatio: goal(koaFloor.rps / floor.rps, 0.9, 'min') } : {}),
         ...(mem?.fixedP99 !== undefined && floor.fixedP99 !== undefined ? { memoryFixedP99OverheadMs: goal(mem.fixedP99 - floor.fixedP99, 1, 'max') } : {}),
         ...(red?.fixedP99 !== undefined && floor.fixedP99 !== undefined ? { redisFixedP99OverheadMs: goal(red.fixedP99 - floor.fixedP99, 1, 'max') } : {}),
       },

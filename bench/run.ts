@@ -19,7 +19,7 @@ import { runBundle, type BundleResult } from './bundle.ts';
 import { renderChart } from './chart.ts';
 import { machineInfo, type MachineInfo } from './lib/machine.ts';
 import { parseCli, type Section, type Settings } from './lib/settings.ts';
-import { runProxy, type ProxyResult } from './proxy.ts';
+import { runProxy, type Goal, type ProxyResult } from './proxy.ts';
 import { runRefresh, type RefreshResult } from './refresh.ts';
 import { runSessions, type SessionsResult } from './sessions.ts';
 
@@ -53,11 +53,20 @@ function printProxy(p: ProxyResult): void {
     console.log(`${padEnd(t.label, 26)}${pad(Math.round(m.rps), 9)}${pad(m.p50.toFixed(2), 9)}${pad(m.p90.toFixed(2), 9)}${pad(m.p99.toFixed(2), 9)}${pad(m.cpuUsPerRequest.toFixed(0), 12)}${pad(m.fixedP50?.toFixed(2) ?? '-', 13)}${pad(m.fixedP99?.toFixed(2) ?? '-', 8)}   ${t.rounds.map((r) => Math.round(r.rps)).join(' / ')}`);
   }
   const g = p.goals;
-  if (g.memoryRatio) console.log(`(3)/(2) req/s ${g.memoryRatio.value.toFixed(3)}  goal >= 0.90  ${mark(g.memoryRatio.met)}`);
-  if (g.memoryP99OverheadMs) console.log(`p99 (3)-(2)   ${g.memoryP99OverheadMs.value.toFixed(2)} ms  goal <= 1 ms  ${mark(g.memoryP99OverheadMs.met)}`);
-  if (g.redisRatio) console.log(`(4)/(2) req/s ${g.redisRatio.value.toFixed(3)}  goal >= 0.75  ${mark(g.redisRatio.met)}`);
-  if (g.redisP99OverheadMs) console.log(`p99 (4)-(2)   ${g.redisP99OverheadMs.value.toFixed(2)} ms`);
-  if (g.memoryFixedP99OverheadMs) console.log(`at ${p.settings.rate} req/s: p99 (3)-(2) ${g.memoryFixedP99OverheadMs.value.toFixed(2)} ms (goal <= 1 ms: ${mark(g.memoryFixedP99OverheadMs.met)})${g.redisFixedP99OverheadMs ? `, p99 (4)-(2) ${g.redisFixedP99OverheadMs.value.toFixed(2)} ms` : ''}`);
+  const line = (name: string, value: Goal | undefined, shown: (v: number) => string, goalText: string, info = false): void => {
+    if (value) console.log(`${padEnd(name, 34)}${pad(shown(value.value), 10)}  goal ${padEnd(goalText, 9)} ${info ? `(info: ${value.met ? 'would meet' : 'would miss'})` : mark(value.met)}`);
+  };
+  const ratio = (v: number) => v.toFixed(3);
+  const ms = (v: number) => `${v.toFixed(2)} ms`;
+  line('req/s (3)/(2) fast, memory', g.memoryRatio, ratio, '>= 0.90');
+  line('req/s (4)/(2) fast, Redis', g.redisRatio, ratio, '>= 0.85');
+  line('CPU/req (3)/(2) fast, memory', g.memoryCpuRatio, ratio, '<= 1.15');
+  line('CPU/req (4)/(2) fast, Redis', g.redisCpuRatio, ratio, '<= 1.15', true);
+  line(`p99 (3)-(2) at ${p.settings.rate} req/s`, g.memoryFixedP99OverheadMs, ms, '<= 1 ms');
+  line(`p99 (4)-(2) at ${p.settings.rate} req/s`, g.redisFixedP99OverheadMs, ms, '<= 1 ms');
+  line(`p99 (3)-(2) at -c ${p.settings.connections}`, g.memoryP99OverheadMs, ms, '<= 1 ms', true);
+  line('req/s (5)/(2) Koa route, memory', g.koaRouteRatio, ratio, '>= 0.90', true);
+  line('req/s (6)/(2) Koa floor', g.koaFloorRatio, ratio, '>= 0.90', true);
 }
 
 function printSessions(s: SessionsResult): void {

@@ -10,6 +10,7 @@
  *   BENCH_UPSTREAM     the upstream origin (required)
  *   BENCH_STORE        `memory` (default) or `redis`
  *   BENCH_REDIS_URL    with `redis`
+ *   BENCH_PATH         `fast` (default: `bff.callback(app)`, API calls answered without a Koa context) or `koa` (the Koa route)
  *   BENCH_BFF_MODULE   path of another build of @portcullis/bff's index.ts (A/B a change); default the workspace package
  */
 import { randomBytes } from 'node:crypto';
@@ -72,7 +73,11 @@ async function main(): Promise<void> {
   });
   const app = new Koa();
   app.use(bff);
-  handler = app.callback();
+  const path = process.env['BENCH_PATH'] ?? 'fast';
+  if (path !== 'fast' && path !== 'koa') throw new Error(`BENCH_PATH must be fast or koa, not ${path}`);
+  // An older build (BENCH_BFF_MODULE) may have no fast path: it then runs the Koa route.
+  const fast = path === 'fast' && typeof (bff as Partial<typeof bff>).callback === 'function';
+  handler = fast ? bff.callback(app) : app.callback();
 
   serveTarget(
     baseUrl,
@@ -83,7 +88,7 @@ async function main(): Promise<void> {
       await (store as { close?: () => Promise<void> } | undefined)?.close?.();
       await provider.stop();
     },
-    { store: storeKind, issuer: provider.issuer, module: modulePath ?? '@portcullis/bff' },
+    { store: storeKind, path: fast ? 'fast' : 'koa', issuer: provider.issuer, module: modulePath ?? '@portcullis/bff' },
   );
 }
 

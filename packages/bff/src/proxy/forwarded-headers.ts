@@ -11,6 +11,7 @@ import { InvalidRequest } from '../errors.ts';
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
 const BROWSER_ONLY = ['cookie', 'x-csrf', 'authorization'];
 const FORWARDED = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-real-ip'];
+const REMOVED = new Set([...HOP_BY_HOP, ...BROWSER_ONLY, ...FORWARDED]);
 
 /** What {@link rewriteHeaders} needs to know about the request. */
 export interface ForwardContext {
@@ -51,7 +52,9 @@ export function rewriteHeaders(headers: IncomingHttpHeaders, forward: ForwardCon
   const priorFor = forward.trustProxy ? headers['x-forwarded-for'] : undefined;
   // A WebSocket handshake is forwarded as an upgrade: its Connection and Upgrade headers travel on.
   const kept = forward.upgrade ? UPGRADE : undefined;
-  for (const name of [...HOP_BY_HOP, ...BROWSER_ONLY, ...FORWARDED, ...named]) if (!kept?.has(name)) delete headers[name];
+  // One pass over the request's own header names (Node lower-cases them), deleting only those present:
+  // ~25 deletes of absent names per request cost more than the walk.
+  for (const name in headers) if ((REMOVED.has(name) || named.includes(name)) && !kept?.has(name)) delete headers[name];
   if (forward.accessToken) headers['authorization'] = `Bearer ${forward.accessToken}`;
   headers['x-forwarded-for'] = priorFor ? `${String(priorFor)}, ${forward.peerIp}` : forward.peerIp;
   headers['x-forwarded-host'] = forward.publicUrl.host;

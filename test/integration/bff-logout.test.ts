@@ -44,6 +44,11 @@ describe('GET /bff/logout with the right sid', () => {
     expect(location.searchParams.get('post_logout_redirect_uri')).toBe(`${stack.baseUrl}/`);
     expect(location.searchParams.get('logout_hint')).toBe(auth!.sid);
     expect(location.searchParams.has('id_token_hint')).toBe(false);
+    // A fresh state per logout (Keycloak redirects back only with one), stored server-side and bound by a cookie.
+    expect(location.searchParams.get('state')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(await stack.bff.bff.store.get(`logout-state:${location.searchParams.get('state')}`)).toMatchObject({ returnTo: '/' });
+    expect(setCookiesFor(response, 'portcullis-logout')).toHaveLength(1);
+    expect(response.headers.get('portcullis-logout')).toBe('provider');
     expectNoTokenIn(await dump(response), tokens, 'logout response');
 
     // The server-side session is gone, the cookie cleared.
@@ -103,7 +108,10 @@ describe('GET /bff/logout with the right sid', () => {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ xsrf: xsrf!, logout: 'yes' }),
     });
-    expect(done.url).toBe(`${stack.baseUrl}/`);
+    // Back on post_logout_redirect_uri (baseUrl + "/"), with the state the BFF sent: the SPA's page ignores it.
+    const landed = new URL(done.url);
+    expect(`${landed.origin}${landed.pathname}`).toBe(`${stack.baseUrl}/`);
+    expect([...landed.searchParams.keys()]).toEqual(['state']);
     expect(done.response.status).toBe(200);
     expect(await sessionRecord(stack, id)).toBeUndefined();
     expect((await client.user()).status).toBe(401);

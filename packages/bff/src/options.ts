@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { SessionStore } from './session/store.ts';
 import type { BffEvents } from './events.ts';
 import type { BffLogger } from './logger.ts';
+import { PROVIDER_NAMES, resolveProfile, type ProviderName, type ProviderProfile } from './protocol/profiles.ts';
 
 /** Which token a proxied API route receives (names as in Duende BFF). */
 export type ApiTokenType = 'user' | 'client' | 'userOrClient' | 'none';
@@ -71,8 +72,8 @@ export interface LoginEvent {
 export interface BffHooks {
   /** After the ID token verified, before the session exists: `{ deny: reason }` refuses the login (403, no session). */
   onLogin?(event: LoginEvent): void | { deny: string } | Promise<void | { deny: string }>;
-  /** After a session ended: by the user (`rp`), the provider (`backchannel`) or from the session list (`sessions`). */
-  onLogout?(event: { sub: string; kind: 'rp' | 'backchannel' | 'sessions' }): void | Promise<void>;
+  /** After a session ended: by the user (`rp`), the provider (`backchannel`, `frontchannel`) or from the session list (`sessions`). */
+  onLogout?(event: { sub: string; kind: 'rp' | 'backchannel' | 'frontchannel' | 'sessions' }): void | Promise<void>;
   /** After a refresh grant succeeded. */
   onRefresh?(event: { sub: string }): void | Promise<void>;
 }
@@ -127,12 +128,16 @@ export interface SessionOptions {
 /** Logout options. */
 export interface LogoutOptions {
   /**
-   * Send `id_token_hint` to the end-session endpoint. Default `false`: the ID token would
-   * travel through the browser's address bar and history. Turn on only for providers that
-   * require it (Okta, Duende IdentityServer).
+   * Send `id_token_hint` to the end-session endpoint. Default `'auto'`: only where the `provider`
+   * profile says the provider requires it (Okta); never with `generic`, since the ID token would
+   * travel through the browser's address bar and history. `true` for other providers that
+   * require it (Duende IdentityServer).
    */
-  idTokenHint?: boolean;
-  /** Revoke the refresh token at logout when the provider has a revocation endpoint. Default `true`. */
+  idTokenHint?: boolean | 'auto';
+  /**
+   * Revoke the refresh token at logout when the provider has a revocation endpoint. Default `true`
+   * (the profile's choice: `false` for Entra ID, which has none).
+   */
   revokeTokens?: boolean;
 }
 
@@ -146,14 +151,29 @@ export interface BffOptions {
   clientSecret: string;
   /** Public origin of the SPA and the BFF, e.g. `https://app.example.com`. */
   baseUrl: string;
-  /** Scopes to request. Default `'openid profile email offline_access'`. */
+  /**
+   * The provider's profile: defaults for what the standards leave open (scope, extra
+   * authorization parameters, client authentication, logout, revocation, userinfo), each
+   * overridable by its own option. See `PROVIDER_PROFILES`. Default `'generic'`.
+   */
+  provider?: ProviderName;
+  /** Scopes to request. Default: the profile's, `'openid profile email offline_access'` for `generic`. */
   scope?: string;
   /** Where the BFF endpoints live. Default `'/bff'`. */
   path?: string;
-  /** How the client authenticates at the token endpoint. Default `'client_secret_basic'`. */
+  /** How the client authenticates at the token endpoint. Default: the profile's, `'client_secret_basic'` for `generic`. */
   clientAuthentication?: 'client_secret_basic' | 'client_secret_post';
-  /** Extra authorization request parameters, e.g. `{ audience: '…' }` for Auth0 or `{ resource: '…' }`. */
+  /**
+   * Extra authorization request parameters, e.g. `{ audience: '…' }` for Auth0 or `{ resource: '…' }`,
+   * merged over the profile's (Google: `access_type=offline`, `prompt=consent`).
+   */
   authorizationParams?: Record<string, string>;
+  /**
+   * Merge the claims of the userinfo endpoint into the session's user at login (their `sub`
+   * must match the ID token's, else the login fails with 401 `invalid_token`). Default `'auto'`:
+   * where the profile says the ID token is thin (Keycloak, Entra ID).
+   */
+  userinfo?: boolean | 'auto';
   /** Accepted ID token signature algorithms. Default `['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA']`. */
   idTokenAlgorithms?: string[];
   /** Clock tolerance in seconds for token time claims. Default 5. */
@@ -283,9 +303,11 @@ const schema = z.strictObject({
   scope: z
     .string()
     .refine((s) => s.split(' ').includes('openid'), 'must include "openid"')
-    .default('openid profile email offline_access'),
+    .optional(),
+  provider: z.enum(PROVIDER_NAMES, { error: `must be one of ${PROVIDER_NAMES.map((n) => `"${n}"`).join(', ')}` }).default('generic'),
+  userinfo: z.union([z.boolean(), z.literal('auto')], { error: 'must be true, false or "auto"' }).default('auto'),
   path: z.string().regex(/^\/[a-z0-9_-]+$/i, 'must be one path segment like "/bff"').default('/bff'),
-  clientAuthentication: z.enum(['client_secret_basic', 'client_secret_post'], { error: 'must be "client_secret_basic" or "client_secret_post"' }).default('client_secret_basic'),
+  clientAuthentication: z.enum(['client_secret_basic', 'client_secret_post'], { error: 'must be "client_secret_basic" or "client_secret_post"' }).optional(),
   authorizationParams: z.record(z.string(), z.string()).default({}),
   idTokenAlgorithms: z
     .array(z.string().refine((a) => a !== 'none' && !a.startsWith('HS'), 'must be an asymmetric algorithm ("none" and HS* are refused)'))
@@ -316,10 +338,10 @@ const schema = z.strictObject({
   apis: z.array(apiRoute).default([]),
   logout: z
     .strictObject({
-      idTokenHint: z.boolean().default(false),
-      revokeTokens: z.boolean().default(true),
+      idTokenHint: z.union([z.boolean(), z.literal('auto')], { error: 'must be true, false or "auto"' }).default('auto'),
+      revokeTokens: z.boolean().optional(),
     })
-    .default({ idTokenHint: false, revokeTokens: true }),
+    .default({ idTokenHint: 'auto' }),
   user: z
     .strictObject({
       claims: z
@@ -365,7 +387,15 @@ const schema = z.strictObject({
 type Parsed = z.output<typeof schema>;
 
 /** Options after validation, with defaults applied and derived values computed. */
-export interface ResolvedOptions extends Omit<Parsed, 'session' | 'apis' | 'logger'> {
+export interface ResolvedOptions extends Omit<Parsed, 'session' | 'apis' | 'logger' | 'scope' | 'clientAuthentication' | 'logout' | 'userinfo'> {
+  /** The profile's defaults, for what is not an option of its own (end-session style). */
+  profile: ProviderProfile;
+  scope: string;
+  clientAuthentication: 'client_secret_basic' | 'client_secret_post';
+  /** Logout with the profile applied: `idTokenHint` and `revokeTokens` decided. */
+  logout: { idTokenHint: boolean; revokeTokens: boolean };
+  /** Whether login merges the userinfo claims (`'auto'` decided by the profile). */
+  userinfo: boolean;
   session: Omit<Parsed['session'], 'store'> & {
     store: SessionStore | undefined;
     /** The cookie name as sent, prefix included. */
@@ -413,6 +443,7 @@ export function resolveOptions(input: BffOptions): ResolvedOptions {
   const origin = base.origin;
   return {
     ...o,
+    ...resolveProfile(o),
     session: { ...o.session, store: o.session.store, cookie: secure ? `__Host-${o.session.cookieName}` : o.session.cookieName, secure },
     logger: o.logger,
     origin,

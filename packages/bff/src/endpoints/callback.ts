@@ -2,7 +2,8 @@
  * `GET /bff/callback`: finishes the login. In order, before any session is
  * touched: the state must be known and bound to this browser, the provider
  * must not have answered with an error, `iss` (RFC 9207) must match, the
- * code exchange must succeed and the ID token must verify. Only then is a
+ * code exchange must succeed and the ID token must verify (and, with the
+ * `userinfo` option, the userinfo claims be about the same `sub`, merged in). Only then is a
  * session created, under a new id (no fixation), and the browser sent to the
  * returnTo stored with the state. States are single use: a replayed callback
  * finds nothing.
@@ -68,6 +69,11 @@ export function callbackEndpoint(bff: Bff): Koa.Middleware {
       }
       if (err instanceof Error && /No matching state/.test(err.message)) throw new InvalidState();
       throw err;
+    }
+    if (options.userinfo) {
+      // Thin ID tokens (Keycloak, Entra ID): the rest of the user's claims. The ID token's verified claims win a conflict.
+      const extra = await provider.userinfo(tokens.accessToken, tokens.claims.sub);
+      if (extra) tokens = { ...tokens, claims: { ...extra, ...tokens.claims } };
     }
     await checkAccess({ claims: tokens.claims, tokens: { accessToken: tokens.accessToken, idToken: tokens.idToken!, expiresAt: tokens.expiresAt, ...(tokens.refreshToken ? { refreshToken: tokens.refreshToken } : {}), ...(tokens.scope ? { scope: tokens.scope } : {}) } }, options.access, options.hooks);
     if (!tokens.refreshToken && !warnedNoRefreshToken) {

@@ -11,6 +11,7 @@ import type { ResolvedOptions } from '../options.ts';
 import type { TokenCipher } from '../session/crypto.ts';
 import type { SessionStore } from '../session/store.ts';
 import { verifyIdToken } from './id-token.ts';
+import { fetchUserinfo } from './userinfo.ts';
 import { createStateStore } from './state-store.ts';
 
 // oidc-client-ts logs nothing unless told; keep it that way (its messages may quote responses).
@@ -35,10 +36,21 @@ export interface ProviderTokens {
   claims: Record<string, unknown> & { sub: string };
 }
 
+/** What an end-session URL carries. */
+export interface EndSessionParams {
+  postLogoutRedirectUri: string;
+  /** A fresh random value stored server-side (Keycloak redirects back only with one). */
+  state: string;
+  logoutHint?: string;
+  idTokenHint?: string;
+}
+
 /** The parts of discovery the BFF relies on. */
 export type ProviderMetadata = Partial<OidcMetadata> & {
   issuer: string;
   authorization_response_iss_parameter_supported?: boolean;
+  backchannel_logout_supported?: boolean;
+  frontchannel_logout_supported?: boolean;
 };
 
 /** Wraps an `OidcClient` configured for a confidential client with a server-side state store. */
@@ -93,6 +105,9 @@ export class ProviderClient {
   async authorizationUrl(data: LoginStateData, nonce: string, params: Record<string, string> = {}): Promise<string> {
     // The standard ones through their own arguments; provider-specific ones on top of authorizationParams.
     const { prompt, max_age, acr_values, login_hint, ui_locales, ...extra } = params;
+    // A standard parameter chosen by the browser replaces the configured one (e.g. Google's prompt=consent):
+    // sent twice, the provider would refuse the request.
+    const configured = Object.fromEntries(Object.entries(this.#options.authorizationParams).filter(([name]) => !(name in params)));
     const request = await unavailableOnNetworkError(() =>
       this.oidc.createSigninRequest({
         state: data,
@@ -102,7 +117,7 @@ export class ProviderClient {
         ...(acr_values ? { acr_values } : {}),
         ...(login_hint ? { login_hint } : {}),
         ...(ui_locales ? { ui_locales } : {}),
-        ...(Object.keys(extra).length ? { extraQueryParams: { ...this.#options.authorizationParams, ...extra } } : {}),
+        extraQueryParams: { ...configured, ...extra },
       }),
     );
     return request.url;
@@ -135,17 +150,44 @@ export class ProviderClient {
     return this.#tokens(response, { sub });
   }
 
-  /** The end-session URL, or `undefined` when the provider has no end_session_endpoint. */
-  async endSessionUrl(params: { postLogoutRedirectUri: string; logoutHint?: string; idTokenHint?: string }): Promise<string | undefined> {
-    const { end_session_endpoint } = await this.metadata();
-    if (!end_session_endpoint) return undefined;
+  /**
+   * The URL that ends the session at the provider, or `undefined` when it has none (Google, or no
+   * end_session_endpoint in discovery). RP-Initiated Logout with `client_id`,
+   * `post_logout_redirect_uri`, `state` and the hints given; Cognito's `/logout?client_id&logout_uri`
+   * (on the hosted-UI domain of its authorization endpoint) for the `cognito` profile.
+   */
+  async endSessionUrl(params: EndSessionParams): Promise<string | undefined> {
+    const { style } = this.#options.profile.logout;
+    if (style === 'none') return undefined;
+    const metadata = await this.metadata();
+    if (style === 'cognito') {
+      if (!metadata.authorization_endpoint) return undefined;
+      const url = new URL('/logout', metadata.authorization_endpoint);
+      url.searchParams.set('client_id', this.#options.clientId);
+      url.searchParams.set('logout_uri', params.postLogoutRedirectUri);
+      url.searchParams.set('state', params.state);
+      return url.href;
+    }
+    if (!metadata.end_session_endpoint) return undefined;
     const request = await this.oidc.createSignoutRequest({
       client_id: this.#options.clientId,
       post_logout_redirect_uri: params.postLogoutRedirectUri,
       ...(params.idTokenHint ? { id_token_hint: params.idTokenHint } : {}),
-      ...(params.logoutHint ? { extraQueryParams: { logout_hint: params.logoutHint } } : {}),
+      // Our own state (stored by the logout endpoint), not oidc-client-ts's: it would share the login states' keys.
+      extraQueryParams: { state: params.state, ...(params.logoutHint ? { logout_hint: params.logoutHint } : {}) },
     });
     return request.url;
+  }
+
+  /**
+   * The userinfo endpoint's claims for an access token (JSON, or a JWT verified like an ID
+   * token); their `sub` must be `sub`, else `InvalidToken`. `undefined` when the provider
+   * advertises no userinfo endpoint.
+   */
+  async userinfo(accessToken: string, sub: string): Promise<Record<string, unknown> | undefined> {
+    const { userinfo_endpoint } = await this.metadata();
+    if (!userinfo_endpoint) return undefined;
+    return fetchUserinfo(userinfo_endpoint, accessToken, sub, { keys: () => this.keys(), issuer: this.#options.issuer, clientId: this.#options.clientId });
   }
 
   /** Revokes a refresh token (RFC 7009) when the provider has a revocation endpoint; `false` when it has none. */

@@ -14,6 +14,7 @@
  * environment variable that set it, never the value.
  */
 import { randomBytes } from 'node:crypto';
+import type { EndSessionStyle } from '../protocol/profiles.ts';
 import { networkReason } from './health.ts';
 
 /** What the credential check needs of the resolved BFF options. */
@@ -25,7 +26,11 @@ export interface ClientCheckInput {
   /** The redirect URI the BFF sends (`{baseUrl}{path}/callback`). */
   redirectUri: string;
   scope: string;
-  logout: { revokeTokens: boolean };
+  /** `idTokenHint` as resolved (the profile decided `'auto'`); absent = false. */
+  logout: { revokeTokens: boolean; idTokenHint?: boolean };
+  /** The `provider` profile's name and end-session style; absent = generic. */
+  provider?: string;
+  profile?: { logout: { style: EndSessionStyle; logoutHint: boolean } };
 }
 
 /** Rows for the check's summary, and whether the credentials passed. */
@@ -66,14 +71,39 @@ export async function checkClient(input: ClientCheckInput, options: { fetch?: ty
   if (revocation) rows.push(['revocation', `${revocation}: ${input.logout.revokeTokens ? 'logout revokes the refresh token' : 'advertised; logout.revokeTokens is off, refresh tokens stay valid until they expire'}`]);
   else rows.push(['revocation', 'not advertised: logout cannot revoke tokens at the provider; a refresh token stays valid until it expires']);
 
-  const endSession = typeof metadata['end_session_endpoint'] === 'string' ? metadata['end_session_endpoint'] : undefined;
-  if (endSession) rows.push(['endSession', `${endSession}: logout also ends the session at the provider`]);
-  else rows.push(['endSession', 'not advertised: logout ends the session here only; the user stays signed in at the provider, and the next login may not ask for a password']);
+  rows.push(...logoutRows(input, metadata));
 
   const offline = offlineAccess(input.scope, stringList(metadata['scopes_supported']));
   rows.push(['refresh', offline.text]);
   if (offline.warning) warnings.push(offline.warning);
   return { ok: credentials.ok, rows, warnings };
+}
+
+/**
+ * What logout will do with this provider: where the browser goes (end-session endpoint,
+ * Cognito's /logout, or nowhere), with which hints, and whether the provider can end sessions
+ * here by itself (back-channel, front-channel logout, from discovery).
+ */
+export function logoutRows(input: ClientCheckInput, metadata: Record<string, unknown>): ClientCheckReport['rows'] {
+  const rows: ClientCheckReport['rows'] = [];
+  const style = input.profile?.logout.style ?? 'oidc';
+  const profile = input.provider && input.provider !== 'generic' ? ` (provider "${input.provider}")` : '';
+  const endSession = typeof metadata['end_session_endpoint'] === 'string' ? metadata['end_session_endpoint'] : undefined;
+  const authorize = typeof metadata['authorization_endpoint'] === 'string' ? metadata['authorization_endpoint'] : undefined;
+  const localOnly = 'logout ends the session here only; the user stays signed in at the provider, and the next login may not ask for a password';
+  if (style === 'none') rows.push(['endSession', `none${profile}: ${localOnly} (the logout response says so: Portcullis-Logout: local)`]);
+  else if (style === 'cognito') {
+    rows.push(['endSession', authorize ? `${new URL('/logout', authorize).href}${profile}: logout also ends the session at the provider (client_id, logout_uri, state; register baseUrl + returnTo as a sign-out URL)` : `no authorization_endpoint${profile}: ${localOnly}`]);
+  } else if (endSession) {
+    const hints = [input.logout.idTokenHint ? 'id_token_hint' : 'no id_token_hint', ...((input.profile?.logout.logoutHint ?? true) ? ['logout_hint'] : [])];
+    rows.push(['endSession', `${endSession}: logout also ends the session at the provider (client_id, post_logout_redirect_uri, state, ${hints.join(', ')})${profile}`]);
+  } else rows.push(['endSession', `not advertised: ${localOnly}`]);
+  const base = input.redirectUri.replace(/\/callback$/, '');
+  const back = metadata['backchannel_logout_supported'] === true;
+  const front = metadata['frontchannel_logout_supported'] === true;
+  rows.push(['backchannel', back ? `supported: register ${base}/backchannel-logout (backchannel_logout_session_required) to end sessions here when they end at the provider` : 'not advertised: sessions here end at logout here, or with their lifetimes']);
+  rows.push(['frontchannel', front ? `supported: register ${base}/frontchannel-logout (frontchannel_logout_session_required)${back ? '; back-channel is preferred when both work' : ''}` : 'not advertised']);
+  return rows;
 }
 
 /** The answer to one token request: the OAuth error code (if any) and the text to show. */

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, getPath, setPath, type Json } from './types.ts';
 
-type Kind = 'string' | 'int' | 'number' | 'bool' | 'hops' | 'csv' | 'json';
+type Kind = 'string' | 'int' | 'number' | 'bool' | 'auto' | 'hops' | 'csv' | 'json';
 
 /** One environment variable. */
 export interface EnvVariable {
@@ -25,6 +25,8 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
   { name: 'PORTCULLIS_CLIENT_ID', option: 'clientId', kind: 'string', description: 'The BFF client id at the provider.' },
   { name: 'PORTCULLIS_CLIENT_SECRET', option: 'clientSecret', kind: 'string', secret: true, description: 'The client secret.' },
   { name: 'PORTCULLIS_BASE_URL', option: 'baseUrl', kind: 'string', description: 'Public origin of the SPA and the BFF.' },
+  { name: 'PORTCULLIS_PROVIDER', option: 'provider', kind: 'string', description: 'Provider profile: generic (default), keycloak, entra, auth0, okta, cognito or google.' },
+  { name: 'PORTCULLIS_USERINFO', option: 'userinfo', kind: 'auto', description: 'Merge userinfo claims at login: true, false or auto (default: per provider).' },
   { name: 'PORTCULLIS_SCOPE', option: 'scope', kind: 'string', description: 'Scopes to request (space-separated).' },
   { name: 'PORTCULLIS_PATH', option: 'path', kind: 'string', description: 'Path of the BFF endpoints (default /bff).' },
   { name: 'PORTCULLIS_CLIENT_AUTHENTICATION', option: 'clientAuthentication', kind: 'string', description: 'client_secret_basic or client_secret_post.' },
@@ -47,7 +49,7 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
   { name: 'PORTCULLIS_REDIS_SENTINEL_PASSWORD', option: 'session.store.sentinelPassword', kind: 'string', secret: true, description: 'Password of the sentinels themselves.' },
   { name: 'PORTCULLIS_REDIS_TLS', option: 'session.store.tls', kind: 'bool', description: 'TLS to Redis (or use rediss:// URLs).' },
   { name: 'PORTCULLIS_APIS', option: 'apis', kind: 'json', description: 'Proxied APIs, JSON array of { path, target, token, … }.' },
-  { name: 'PORTCULLIS_LOGOUT_ID_TOKEN_HINT', option: 'logout.idTokenHint', kind: 'bool', description: 'Send id_token_hint at logout.' },
+  { name: 'PORTCULLIS_LOGOUT_ID_TOKEN_HINT', option: 'logout.idTokenHint', kind: 'auto', description: 'Send id_token_hint at logout: true, false or auto (default: per provider).' },
   { name: 'PORTCULLIS_LOGOUT_REVOKE_TOKENS', option: 'logout.revokeTokens', kind: 'bool', description: 'Revoke the refresh token at logout.' },
   { name: 'PORTCULLIS_RATE_LIMIT', option: 'rateLimit', kind: 'json', description: 'Login/callback rate limit per IP, JSON { "max", "windowSeconds" } or false.' },
   { name: 'PORTCULLIS_DIAGNOSTICS', option: 'diagnostics', kind: 'bool', description: 'Serve GET /bff/diagnostics (expiries, never token values).' },
@@ -158,12 +160,14 @@ export function parseEnv(variable: EnvVariable, text: string, source: string): u
       return n;
     }
     case 'bool':
+    case 'auto':
     case 'hops': {
+      if (variable.kind === 'auto' && t === 'auto') return 'auto';
       if (['true', 'yes', 'on'].includes(t)) return true;
       if (['false', 'no', 'off'].includes(t)) return false;
       if (variable.kind === 'hops' && /^\d+$/.test(t)) return Number(t);
       if (t === '1' || t === '0') return t === '1';
-      return fail(`must be ${variable.kind === 'hops' ? 'true, false or a number of proxies' : 'true or false'}${shown}`);
+      return fail(`must be ${variable.kind === 'hops' ? 'true, false or a number of proxies' : variable.kind === 'auto' ? 'true, false or auto' : 'true or false'}${shown}`);
     }
     case 'csv':
       return variable.option === 'session.keys' ? splitKeys(text) : text.split(',').map((s) => s.trim()).filter(Boolean);

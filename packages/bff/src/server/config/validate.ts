@@ -18,6 +18,7 @@ import { ConfigError, getPath, isObject, sourceNote, type ConfigBffOptions, type
 const BFF_KEYS: Record<keyof ConfigBffOptions, true> = {
   issuer: true, clientId: true, clientSecret: true, baseUrl: true, scope: true, path: true, clientAuthentication: true, authorizationParams: true,
   idTokenAlgorithms: true, clockTolerance: true, refreshSkew: true, session: true, apis: true, logout: true, user: true, login: true, access: true, rateLimit: true, diagnostics: true,
+  provider: true, userinfo: true,
 };
 /** The top-level `createBff` option names a config can hold. */
 export const BFF_OPTION_NAMES: readonly string[] = Object.keys(BFF_KEYS);

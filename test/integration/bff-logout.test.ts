@@ -123,6 +123,18 @@ describe('GET /bff/logout with the right sid', () => {
   });
 });
 
+describe('the way back from the provider', () => {
+  it('a state the BFF did not start, on post_logout_redirect_uri: no redirect elsewhere, no error page', async () => {
+    const anonymous = new BffClient(stack.baseUrl);
+    for (const query of ['state=forged', 'state=forged&error=access_denied', `state=${'A'.repeat(43)}`]) {
+      const response = await anonymous.fetch(`/?${query}`, { csrf: false });
+      expect(response.status, query).toBe(200);
+      expect(response.headers.get('location'), query).toBeNull();
+      await response.body?.cancel();
+    }
+  });
+});
+
 describe('GET /bff/logout refusals', () => {
   it('answers 400 to a live session with a missing, wrong, foreign or repeated sid, and the session stays', async () => {
     const { client, logoutUrl, id } = await signedIn();

@@ -6,7 +6,8 @@
  * and Google-like (no end-session at all: local logout, said in the response;
  * access_type=offline + prompt=consent). See test/providers/.
  */
-import { expect } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signIn, startMatrix, type MatrixStack } from '../providers/matrix.ts';
 import { walk } from '../providers/walk.ts';
 
 const standard = { revocation: true, backchannel: false, frontchannel: false, iss: true, thinIdToken: false, tokenEndpointAuthMethod: 'client_secret_basic' } as const;
@@ -40,4 +41,20 @@ walk('google: no end-session (local logout), access_type=offline + prompt=consen
     expect(scope(q)).not.toContain('offline_access');
   },
   logout: 'local',
+});
+
+describe('userinfo about another subject', () => {
+  let stack: MatrixStack;
+  beforeAll(async () => {
+    stack = await startMatrix('keycloak', { ...standard, endSession: { style: 'oidc' }, thinIdToken: true, userinfoSub: 'mallory' });
+  });
+  afterAll(() => stack?.stop());
+
+  it('fails the login with 401 invalid_token and creates no session', async () => {
+    const { tab, landed } = await signIn(stack);
+    expect(new URL(landed.url).pathname).toBe('/bff/callback');
+    expect(landed.response.status).toBe(401);
+    expect(await landed.response.text()).toContain('invalid_token');
+    expect((await tab.user()).status).toBe(401);
+  });
 });

@@ -37,6 +37,8 @@ export interface ProviderBehaviour {
   /** Profile and email claims at userinfo only (conformIdTokenClaims). */
   thinIdToken: boolean;
   tokenEndpointAuthMethod: 'client_secret_basic' | 'client_secret_post';
+  /** A broken provider: its userinfo answers about this subject instead of the user's. */
+  userinfoSub?: string;
 }
 
 /** A running simulated provider. */
@@ -146,6 +148,7 @@ export async function startTestProvider(behaviour: ProviderBehaviour, baseUrl: s
       if (behaviour.endSession.logoutHint && query.get('logout_hint') !== behaviour.endSession.logoutHint) return page(ctx as KoaContextWithOIDC, 200, 'Pick an account to sign out');
     }
     await next();
+    if (behaviour.userinfoSub && ctx.path === '/me' && ctx.body && typeof ctx.body === 'object') (ctx.body as Record<string, unknown>)['sub'] = behaviour.userinfoSub;
     if (ctx.path === '/.well-known/openid-configuration' && ctx.body && typeof ctx.body === 'object') {
       const discovery = ctx.body as Record<string, unknown>;
       if (behaviour.endSession.style !== 'oidc') delete discovery['end_session_endpoint'];

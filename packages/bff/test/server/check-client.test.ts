@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkClient, type ClientCheckInput } from '../../src/server/check-client.ts';
+import { checkClient, logoutRows, type ClientCheckInput } from '../../src/server/check-client.ts';
 
 interface Seen {
   authorization: string | undefined;
@@ -141,5 +141,28 @@ describe('checkClient', () => {
     const gone = await checkClient(input({ issuer: 'http://127.0.0.1:9' }));
     expect(gone.ok).toBe(false);
     expect(gone.rows[0]![1]).toContain('not checked: the discovery document failed');
+  });
+});
+
+describe('logoutRows: what logout will do with this provider', () => {
+  const metadata = { authorization_endpoint: 'https://auth.example.com/oauth2/authorize', end_session_endpoint: 'https://id.example.com/logout', backchannel_logout_supported: true, frontchannel_logout_supported: true };
+  const base = { issuer: 'https://id.example.com', clientId: 'app', clientSecret: 's', clientAuthentication: 'client_secret_basic', redirectUri: 'https://app.example.com/bff/callback', scope: 'openid' } as const;
+
+  it('end-session with the hints sent, back- and front-channel registration URLs', () => {
+    const rows = Object.fromEntries(logoutRows({ ...base, logout: { revokeTokens: true, idTokenHint: true }, provider: 'okta', profile: { logout: { style: 'oidc', logoutHint: false } } }, metadata));
+    expect(rows['endSession']).toBe('https://id.example.com/logout: logout also ends the session at the provider (client_id, post_logout_redirect_uri, state, id_token_hint) (provider "okta")');
+    expect(rows['backchannel']).toContain('register https://app.example.com/bff/backchannel-logout');
+    expect(rows['frontchannel']).toContain('register https://app.example.com/bff/frontchannel-logout');
+  });
+
+  it('Cognito: /logout on the authorization endpoint\'s domain; Google: none, local logout; nothing advertised', () => {
+    const cognito = Object.fromEntries(logoutRows({ ...base, logout: { revokeTokens: true }, provider: 'cognito', profile: { logout: { style: 'cognito', logoutHint: false } } }, metadata));
+    expect(cognito['endSession']).toMatch(/^https:\/\/auth\.example\.com\/logout \(provider "cognito"\): logout also ends the session/);
+    const google = Object.fromEntries(logoutRows({ ...base, logout: { revokeTokens: true }, provider: 'google', profile: { logout: { style: 'none', logoutHint: false } } }, {}));
+    expect(google['endSession']).toMatch(/^none \(provider "google"\): logout ends the session here only/);
+    expect(google['backchannel']).toMatch(/^not advertised/);
+    expect(google['frontchannel']).toBe('not advertised');
+    const generic = Object.fromEntries(logoutRows({ ...base, logout: { revokeTokens: true } }, metadata));
+    expect(generic['endSession']).toContain('state, no id_token_hint, logout_hint)');
   });
 });

@@ -25,7 +25,7 @@ walk('generic (oidc-provider): logout_hint, no id_token_hint, back-channel', {
 
 walk('keycloak: state required to come back, thin ID token + userinfo, back-channel', {
   profile: 'keycloak',
-  behaviour: { ...standard, endSession: { style: 'oidc', require: ['state', 'client_id', 'post_logout_redirect_uri'] }, backchannel: true, thinIdToken: true },
+  behaviour: { ...standard, endSession: { style: 'oidc', redirectOnlyWithState: true }, backchannel: true, thinIdToken: true },
   authorization: (q) => expect(scope(q)).not.toContain('offline_access'),
   logout: 'provider',
   endSession: (q) => expect(q.has('id_token_hint')).toBe(false),
@@ -34,7 +34,7 @@ walk('keycloak: state required to come back, thin ID token + userinfo, back-chan
 
 walk('okta: id_token_hint required', {
   profile: 'okta',
-  behaviour: { ...standard, endSession: { style: 'oidc', require: ['id_token_hint', 'state'] } },
+  behaviour: { ...standard, endSession: { style: 'oidc', require: ['id_token_hint'], redirectOnlyWithState: true } },
   authorization: (q) => expect(scope(q)).toContain('offline_access'),
   logout: 'provider',
   endSession: (q, idToken) => expect(q.get('id_token_hint')).toBe(idToken),

@@ -6,8 +6,9 @@
  * what oidc-provider does not do by itself:
  *
  * - `endSession.require`: RP-initiated logout refused without these
- *   parameters (Okta: `id_token_hint`; Keycloak: redirects back only with
- *   `state`; Entra: `logout_hint`, else an account picker);
+ *   parameters (Okta: `id_token_hint`); `redirectOnlyWithState` (Keycloak:
+ *   no way back without `state`); `logoutHint` (Entra: an account picker
+ *   without the right `logout_hint`);
  * - `endSession.style`: `oidc` (end_session_endpoint), `cognito` (no
  *   end_session_endpoint, `/logout?client_id&logout_uri` instead) or `none`
  *   (Google: no RP-initiated logout at all);
@@ -28,7 +29,15 @@ const { default: Provider } = (await import(new URL('../../packages/bff/node_mod
 
 /** What a simulated provider does differently. */
 export interface ProviderBehaviour {
-  endSession: { style: 'oidc' | 'cognito' | 'none'; require?: string[]; logoutHint?: string };
+  endSession: {
+    style: 'oidc' | 'cognito' | 'none';
+    /** RP-initiated logout refused (400) without these parameters. */
+    require?: string[];
+    /** Without `state`, the provider ends its session but does not redirect back (Keycloak). */
+    redirectOnlyWithState?: boolean;
+    /** Without this `logout_hint`, an account picker instead of a logout (Entra). */
+    logoutHint?: string;
+  };
   revocation: boolean;
   backchannel: boolean;
   frontchannel: boolean;
@@ -146,6 +155,10 @@ export async function startTestProvider(behaviour: ProviderBehaviour, baseUrl: s
       const missing = (behaviour.endSession.require ?? []).filter((name) => !query.get(name));
       if (missing.length) return page(ctx as KoaContextWithOIDC, 400, `error: missing ${missing.join(', ')}`);
       if (behaviour.endSession.logoutHint && query.get('logout_hint') !== behaviour.endSession.logoutHint) return page(ctx as KoaContextWithOIDC, 200, 'Pick an account to sign out');
+      if (behaviour.endSession.redirectOnlyWithState && !query.get('state')) {
+        query.delete('post_logout_redirect_uri');
+        ctx.querystring = query.toString();
+      }
     }
     await next();
     if (behaviour.userinfoSub && ctx.path === '/me' && ctx.body && typeof ctx.body === 'object') (ctx.body as Record<string, unknown>)['sub'] = behaviour.userinfoSub;

@@ -12,9 +12,14 @@
  *   or there were none (already ended, or never here), which is not an
  *   error for the provider's page;
  * - 400 when `iss` or `sid` is missing, repeated or malformed, or `iss` is
- *   not the configured issuer (§2: the RP MUST check `iss` when present;
- *   the BFF registers with `frontchannel_logout_session_required`, so it
- *   requires both). Nothing ends.
+ *   not the configured issuer (§2: with `frontchannel_logout_session_required`,
+ *   which the client must be registered with, the provider sends both, and
+ *   the RP MUST check `iss`; without a sid the BFF could only end sessions
+ *   by guessing). Nothing ends.
+ *
+ * A GET that ends sessions without the session cookie: whoever knows a
+ * provider `sid` can end those sessions (the spec's design). The BFF never
+ * shows the `sid` to the SPA (see `HIDDEN_CLAIMS`).
  */
 import type Koa from 'koa';
 import type { Bff } from '../context.ts';

@@ -78,7 +78,7 @@ export function callbackEndpoint(bff: Bff): Koa.Middleware {
     await checkAccess({ claims: tokens.claims, tokens: { accessToken: tokens.accessToken, idToken: tokens.idToken!, expiresAt: tokens.expiresAt, ...(tokens.refreshToken ? { refreshToken: tokens.refreshToken } : {}), ...(tokens.scope ? { scope: tokens.scope } : {}) } }, options.access, options.hooks);
     if (!tokens.refreshToken && !warnedNoRefreshToken) {
       warnedNoRefreshToken = true;
-      logger.warn({ scope: options.scope }, 'the provider issued no refresh token: sessions will last only as long as one access token. Ask for offline_access in "scope" (or what your provider needs, via "authorizationParams") and allow the refresh_token grant for this client at the provider');
+      logger.warn({ scope: options.scope, provider: options.provider }, 'the provider issued no refresh token: sessions will last only as long as one access token. Ask for offline_access in "scope" (or what your provider needs, via "authorizationParams") and allow the refresh_token grant for this client at the provider');
     }
 
     const session = sessionOf(ctx);

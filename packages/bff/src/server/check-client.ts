@@ -73,7 +73,7 @@ export async function checkClient(input: ClientCheckInput, options: { fetch?: ty
 
   rows.push(...logoutRows(input, metadata));
 
-  const offline = offlineAccess(input.scope, stringList(metadata['scopes_supported']));
+  const offline = offlineAccess(input.scope, stringList(metadata['scopes_supported']), input.provider);
   rows.push(['refresh', offline.text]);
   if (offline.warning) warnings.push(offline.warning);
   return { ok: credentials.ok, rows, warnings };
@@ -165,9 +165,11 @@ async function tryCredentials(input: ClientCheckInput, metadata: Record<string, 
 }
 
 /** Whether sessions can outlive one access token: `offline_access` in the scope and at the provider. */
-function offlineAccess(scope: string, supported: string[] | undefined): { text: string; warning?: string } {
+function offlineAccess(scope: string, supported: string[] | undefined, provider?: string): { text: string; warning?: string } {
   const short = 'sessions will last only as long as one access token when the provider issues no refresh token';
   const requested = scope.split(' ').includes('offline_access');
+  if (!requested && (provider === 'keycloak' || provider === 'cognito')) return { text: `offline_access is not in "scope": the ${provider} profile relies on the provider issuing refresh tokens without it` };
+  if (!requested && provider === 'google') return { text: 'offline_access is not in "scope": the google profile asks for refresh tokens with access_type=offline and prompt=consent' };
   if (!requested) {
     return {
       text: `offline_access is not in "scope": ${short} (some providers, e.g. Keycloak and Cognito, issue one anyway)`,

@@ -166,3 +166,15 @@ describe('logoutRows: what logout will do with this provider', () => {
     expect(generic['endSession']).toContain('state, no id_token_hint, logout_hint)');
   });
 });
+
+describe('refresh row with a provider profile', () => {
+  it('keycloak and cognito issue refresh tokens without offline_access; google asks with access_type=offline', async () => {
+    answer = { status: 400, body: { error: 'invalid_grant' } };
+    discovery = {};
+    for (const provider of ['keycloak', 'cognito', 'google']) {
+      const report = await checkClient({ ...input(), scope: 'openid profile email', provider });
+      expect(Object.fromEntries(report.rows)['refresh']).toContain(`the ${provider} profile`);
+      expect(report.warnings.join('\n')).not.toContain('offline_access');
+    }
+  });
+});

@@ -223,3 +223,23 @@ describe('loadConfig', () => {
     expect(ENV_VARIABLES.every((v) => v.name.startsWith('PORTCULLIS_'))).toBe(true);
   });
 });
+
+describe('PORTCULLIS_PROVIDER, PORTCULLIS_USERINFO and auto idTokenHint', () => {
+  const env = { PORTCULLIS_ISSUER: base.issuer, PORTCULLIS_CLIENT_ID: 'app', PORTCULLIS_CLIENT_SECRET: 's', PORTCULLIS_BASE_URL: base.baseUrl, PORTCULLIS_SESSION_KEYS: KEY_A };
+
+  it('selects the profile; auto is accepted; the profile decides what auto means', async () => {
+    const config = await loadConfig({ env: { ...env, PORTCULLIS_PROVIDER: 'okta', PORTCULLIS_LOGOUT_ID_TOKEN_HINT: 'auto', PORTCULLIS_USERINFO: 'auto' }, cwd: dir });
+    expect(config.bff).toMatchObject({ provider: 'okta', userinfo: 'auto', logout: { idTokenHint: 'auto' } });
+    const resolved = await validateBffOptions(config);
+    expect(resolved.logout.idTokenHint).toBe(true);
+    expect(resolved.userinfo).toBe(false);
+  });
+
+  it('an unknown provider or a bad auto value names the variable', async () => {
+    const unknown = await configError(validateBffOptions(await loadConfig({ env: { ...env, PORTCULLIS_PROVIDER: 'ping' }, cwd: dir })));
+    expect(unknown.message).toContain('provider');
+    expect(unknown.message).toContain('PORTCULLIS_PROVIDER');
+    const bad = await configError(loadConfig({ env: { ...env, PORTCULLIS_USERINFO: 'maybe' }, cwd: dir }));
+    expect(bad.message).toContain('PORTCULLIS_USERINFO must be true, false or auto');
+  });
+});

@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
 import type { BffOptions } from '@portcullis/bff';
+import { BffClient } from '../helpers/bff-client.ts';
 import { browse } from '../helpers/cookie-jar.ts';
 import { authOf, eventually, expireAccessToken } from '../helpers/sessions.ts';
 import { signIn, signOut, startMatrix, throughProvider, type MatrixStack, type ProfileName } from './matrix.ts';
@@ -107,6 +108,12 @@ export function walk(name: string, c: WalkCase): void {
         expect((await tab.user()).status).toBe(401);
       });
     }
+
+    it("a prompt chosen at /bff/login replaces the profile's own, never sent twice", async () => {
+      const response = await new BffClient(stack.baseUrl).fetch('/bff/login?prompt=login', { csrf: false });
+      expect(response.status).toBe(302);
+      expect(new URL(response.headers.get('location')!).searchParams.getAll('prompt')).toEqual(['login']);
+    });
 
     it('front-channel requests with a wrong iss, no sid or an unknown sid end nothing', async () => {
       const { tab } = await signIn(stack);

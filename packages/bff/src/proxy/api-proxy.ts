@@ -13,7 +13,7 @@ import { BadGateway, CsrfRequired, GatewayTimeout, LengthRequired, PayloadTooLar
 import { notify } from '../events.ts';
 import type { ResolvedOptions } from '../options.ts';
 import { RepeatedLog } from '../repeated-log.ts';
-import type { SessionReader } from '../session/proxy-session.ts';
+import type { LoadedSession, SessionReader } from '../session/proxy-session.ts';
 import { authOf, endSession, sessionOf } from '../session/session-middleware.ts';
 import type { UserSession } from '../session/user-session.ts';
 import { checkDeclaredLength, limitedBody } from './body-limit.ts';
@@ -119,14 +119,14 @@ export function createApiHandler(bff: Bff, engine: ProxyEngine, route: Route, se
   const stepUp = route.acr !== undefined || route.maxAge !== undefined;
 
   async function proxyCall({ req, res, path, search, trustProxy }: ProxyExchange): Promise<void> {
-    const setCookie = (value: string): void => void res.appendHeader('set-cookie', value);
     const session = await sessions.load(req.headers.cookie);
     if (!sameOrigin(req.headers, bff.options.origin)) throw new CsrfRequired();
     const rest = pathBelow(path, route.path);
     if (session && stepUp) checkStepUp(route, session.auth);
-    const accessToken = await chooseBearer(bff, route, session && { id: session.id, auth: session.auth, end: () => sessions.end(session, setCookie) });
+    const raw = session && new RawTokenSession(session, sessions, res);
+    const accessToken = await chooseBearer(bff, route, raw);
     // Persist a renewed idle timeout before the response is handed over.
-    if (session) await sessions.renew(session, setCookie);
+    if (raw) await raw.renew();
 
     checkDeclaredLength(req, route.maxBodySize);
     const chunked = req.headers['transfer-encoding'] !== undefined;
@@ -175,6 +175,26 @@ export function createApiHandler(bff: Bff, engine: ProxyEngine, route: Route, se
       answerError(exchange, caught, bff.logger);
     }
   };
+}
+
+/** A proxied call's session with the response its cookie goes on. (A class: no closures per request.) */
+class RawTokenSession implements TokenSession {
+  readonly id: string;
+  readonly auth: UserSession;
+  constructor(
+    private readonly session: LoadedSession,
+    private readonly sessions: SessionReader,
+    private readonly res: ServerResponse,
+  ) {
+    this.id = session.id;
+    this.auth = session.auth;
+  }
+  end(): Promise<void> {
+    return this.sessions.end(this.session, (value) => void this.res.appendHeader('set-cookie', value));
+  }
+  renew(): Promise<void> {
+    return this.sessions.renew(this.session, (value) => void this.res.appendHeader('set-cookie', value));
+  }
 }
 
 /** What the token choice needs of the session: its id and auth, and how to end it. */

@@ -13,9 +13,16 @@ import { summarize } from '../middleware/error-handler.ts';
 
 /** Whether the request passes the CSRF check of middleware/csrf-header.ts. */
 export function sameOrigin(headers: IncomingHttpHeaders, origin: string): boolean {
-  // The check reads headers through `ctx.get` only (Koa's: the header's value, or '').
-  const request = { get: (name: string): string => String(headers[name] ?? '') };
-  return isSameOriginRequest(request as unknown as Koa.Context, origin);
+  // The check reads headers through `ctx.get` only.
+  return isSameOriginRequest(new HeaderReader(headers) as unknown as Koa.Context, origin);
+}
+
+/** Koa's `ctx.get` over raw headers: the header's value, or ''. (A class: no closure per request.) */
+class HeaderReader {
+  constructor(private readonly headers: IncomingHttpHeaders) {}
+  get(name: string): string {
+    return String(this.headers[name] ?? '');
+  }
 }
 
 /** Where an error answer goes: the request (for the log line) and its response. */

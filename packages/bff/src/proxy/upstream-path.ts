@@ -19,13 +19,14 @@ export function pathBelow(path: string, prefix: string): string {
   if (FORBIDDEN.test(rest)) throw new InvalidRequest('The path contains encoded separators, encoded dots or backslashes.');
   const segments = rest.split('/').slice(1);
   // An empty last segment is a trailing slash; empty inner ones are `//`.
-  // `..;x` is `..` to servers that strip path parameters per segment (Tomcat, Jetty).
-  const dot = (s: string) => {
-    const name = s.split(';', 1)[0];
-    return name === '.' || name === '..';
-  };
   if (segments.some((s, i) => dot(s) || (s === '' && i < segments.length - 1))) {
     throw new InvalidRequest('The path contains "." or ".." segments (path parameters included) or "//".');
   }
   return rest;
+}
+
+/** `.` or `..`, also as `..;x`: `..` to servers that strip path parameters per segment (Tomcat, Jetty). */
+function dot(segment: string): boolean {
+  const name = segment.split(';', 1)[0];
+  return name === '.' || name === '..';
 }

@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { BffMiddleware } from '../../src/bff.ts';
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => unknown;
@@ -41,4 +42,19 @@ export function mountFastPath(): { handled(): number; restore(): void } {
     };
   };
   return { handled: () => handled, restore: () => void (Koa.prototype.callback = original) };
+}
+
+/**
+ * Registers the suites `load` imports to run with the fast path mounted, then a test that the
+ * fast path really took requests (at least `minimum`), and unmounts it after the file.
+ */
+export async function onFastPath(load: () => Promise<unknown>, minimum = 10): Promise<void> {
+  const mount = mountFastPath();
+  await load();
+  describe('fast path', () => {
+    it('took the proxied calls (not the Koa route)', () => {
+      expect(mount.handled()).toBeGreaterThanOrEqual(minimum);
+    });
+  });
+  afterAll(() => mount.restore());
 }

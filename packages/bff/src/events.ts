@@ -11,8 +11,8 @@ export interface BffEvents {
   login?(event: { outcome: 'ok' | 'failed'; reason?: string }): void;
   /** A refresh grant finished. `provider_unreachable` includes 5xx and timeouts. */
   refresh?(event: { outcome: 'ok' | 'invalid_grant' | 'provider_unreachable' | 'failed' }): void;
-  /** Sessions ended by the user (`rp`) or by the provider (`backchannel`). */
-  logout?(event: { kind: 'rp' | 'backchannel'; sessions: number }): void;
+  /** Sessions ended by the user (`rp`) or by the provider (`backchannel`, `frontchannel`). */
+  logout?(event: { kind: 'rp' | 'backchannel' | 'frontchannel'; sessions: number }): void;
   /** A proxied call answered (status of the response sent to the browser). */
   proxied?(event: { route: string; status: number; seconds: number }): void;
   /** A proxied call failed upstream. */

@@ -14,6 +14,7 @@ export type { RequireSessionOptions, SessionState } from './require-session.ts';
 export type { SessionListEntry } from './endpoints/sessions.ts';
 export type { AccessPolicy, ApiRoute, ApiTokenType, BffHooks, BffOptions, LoginEvent, LoginOptions, LogoutOptions, RateLimiter, SessionOptions, UserOptions } from './options.ts';
 export { BffOptionsError } from './options.ts';
+export { PROVIDER_NAMES, PROVIDER_PROFILES, type ProviderName, type ProviderProfile } from './protocol/profiles.ts';
 export type { BffEvents } from './events.ts';
 export type { BffLogger, LogMethod } from './logger.ts';
 export { createConsoleLogger, silentLogger } from './logger.ts';

@@ -31,7 +31,11 @@ export function diagnosticsEndpoint(bff: Bff): Koa.Middleware {
             idleExpiresAt: iso(idleDeadline(sessionOf(ctx))),
             absoluteExpiresAt: iso(sessionDeadline(auth, options.session.absoluteTimeout)),
             accessToken: { present: true, expiresAt: iso(auth.tokens.expiresAt * 1000), expiresInSeconds: auth.tokens.expiresAt - Math.floor(Date.now() / 1000) },
-            refreshToken: { present: Boolean(auth.tokens.refreshToken), expiresAt: iso(auth.tokens.refreshExpiresAt && auth.tokens.refreshExpiresAt * 1000) },
+            refreshToken: {
+              present: Boolean(auth.tokens.refreshToken),
+              expiresAt: iso(auth.tokens.refreshExpiresAt && auth.tokens.refreshExpiresAt * 1000),
+              ...(auth.tokens.refreshToken ? {} : { hint: 'No refresh token: this session ends when its access token does. Ask for offline_access in "scope" (or what the provider profile needs) and allow the refresh_token grant for this client at the provider.' }),
+            },
             idToken: { present: Boolean(auth.tokens.idToken) },
             scope: auth.tokens.scope ?? null,
           }

@@ -24,6 +24,7 @@
 import type Koa from 'koa';
 import type { Bff } from '../context.ts';
 import type { Route } from './route.ts';
+import { notify } from '../events.ts';
 
 /** A provider session id as the BFF accepts it: printable ASCII, bounded. */
 const SID = /^[\x21-\x7e]{1,255}$/;
@@ -60,6 +61,7 @@ export function frontchannelLogoutEndpoint(bff: Bff): Koa.Middleware {
       await bff.repository.destroy(id);
       ended.push(typeof auth.sub === 'string' ? auth.sub : '');
     }
+    if (ended.length) notify(() => options.events.logout?.({ kind: 'frontchannel', sessions: ended.length }));
     for (const sub of new Set(ended)) if (sub && options.hooks.onLogout) await options.hooks.onLogout({ sub, kind: 'frontchannel' });
     logger.info({ sessions: ended.length }, 'front-channel logout');
     ctx.status = 200;

@@ -139,6 +139,12 @@ export interface LogoutOptions {
    * (the profile's choice: `false` for Entra ID, which has none).
    */
   revokeTokens?: boolean;
+  /**
+   * Serve `GET /bff/frontchannel-logout` (OpenID Connect Front-Channel Logout 1.0) for providers
+   * that have no back-channel logout (Entra ID). Default `false`: it is a cookie-less GET that
+   * ends every session of a provider `sid`, so it is mounted only when asked for.
+   */
+  frontchannel?: boolean;
 }
 
 /** Options of {@link createBff}. */
@@ -340,8 +346,9 @@ const schema = z.strictObject({
     .strictObject({
       idTokenHint: z.union([z.boolean(), z.literal('auto')], { error: 'must be true, false or "auto"' }).default('auto'),
       revokeTokens: z.boolean().optional(),
+      frontchannel: z.boolean().default(false),
     })
-    .default({ idTokenHint: 'auto' }),
+    .default({ idTokenHint: 'auto', frontchannel: false }),
   user: z
     .strictObject({
       claims: z
@@ -393,7 +400,7 @@ export interface ResolvedOptions extends Omit<Parsed, 'session' | 'apis' | 'logg
   scope: string;
   clientAuthentication: 'client_secret_basic' | 'client_secret_post';
   /** Logout with the profile applied: `idTokenHint` and `revokeTokens` decided. */
-  logout: { idTokenHint: boolean; revokeTokens: boolean };
+  logout: { idTokenHint: boolean; revokeTokens: boolean; frontchannel: boolean };
   /** Whether login merges the userinfo claims (`'auto'` decided by the profile). */
   userinfo: boolean;
   session: Omit<Parsed['session'], 'store'> & {
@@ -441,9 +448,11 @@ export function resolveOptions(input: BffOptions): ResolvedOptions {
   if (new Set(o.session.keys).size !== o.session.keys.length) throw new BffOptionsError('session.keys', 'must not repeat a key');
   if (o.session.absoluteTimeout < o.session.idleTimeout) throw new BffOptionsError('session.absoluteTimeout', 'must be at least session.idleTimeout');
   const origin = base.origin;
+  const profiled = resolveProfile(o);
   return {
     ...o,
-    ...resolveProfile(o),
+    ...profiled,
+    logout: { ...profiled.logout, frontchannel: o.logout.frontchannel },
     session: { ...o.session, store: o.session.store, cookie: secure ? `__Host-${o.session.cookieName}` : o.session.cookieName, secure },
     logger: o.logger,
     origin,

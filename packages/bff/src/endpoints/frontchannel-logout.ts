@@ -71,5 +71,5 @@ export function frontchannelLogoutEndpoint(bff: Bff): Koa.Middleware {
 
 const page = (text: string): string => `<!doctype html><html><head><meta charset="utf-8"><title>${text}</title></head><body>${text}</body></html>`;
 
-/** `GET /bff/frontchannel-logout`: from the provider's logout page, in an iframe; no cookie, no CSRF header. */
-export const frontchannelLogoutRoute: Route = { method: 'GET', path: '/frontchannel-logout', stack: ({ bff }) => [frontchannelLogoutEndpoint(bff)] };
+/** `GET /bff/frontchannel-logout` (with `logout.frontchannel`): from the provider's logout page, in an iframe; no cookie, no CSRF header. */
+export const frontchannelLogoutRoute: Route = { method: 'GET', path: '/frontchannel-logout', enabled: (options) => options.logout.frontchannel, stack: ({ bff }) => [frontchannelLogoutEndpoint(bff)] };

@@ -51,6 +51,7 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
   { name: 'PORTCULLIS_APIS', option: 'apis', kind: 'json', description: 'Proxied APIs, JSON array of { path, target, token, … }.' },
   { name: 'PORTCULLIS_LOGOUT_ID_TOKEN_HINT', option: 'logout.idTokenHint', kind: 'auto', description: 'Send id_token_hint at logout: true, false or auto (default: per provider).' },
   { name: 'PORTCULLIS_LOGOUT_REVOKE_TOKENS', option: 'logout.revokeTokens', kind: 'bool', description: 'Revoke the refresh token at logout.' },
+  { name: 'PORTCULLIS_LOGOUT_FRONTCHANNEL', option: 'logout.frontchannel', kind: 'bool', description: 'Serve GET /bff/frontchannel-logout (providers without back-channel logout).' },
   { name: 'PORTCULLIS_RATE_LIMIT', option: 'rateLimit', kind: 'json', description: 'Login/callback rate limit per IP, JSON { "max", "windowSeconds" } or false.' },
   { name: 'PORTCULLIS_DIAGNOSTICS', option: 'diagnostics', kind: 'bool', description: 'Serve GET /bff/diagnostics (expiries, never token values).' },
   { name: 'PORTCULLIS_PORT', option: 'port', kind: 'int', description: 'Port to listen on (default 3000).' },

@@ -23,7 +23,7 @@ const BFF_KEYS: Record<keyof ConfigBffOptions, true> = {
 /** The top-level `createBff` option names a config can hold. */
 export const BFF_OPTION_NAMES: readonly string[] = Object.keys(BFF_KEYS);
 const SESSION_KEYS: Record<keyof ConfigBffOptions['session'] | 'store', true> = { keys: true, cookieName: true, sameSite: true, store: true, idleTimeout: true, absoluteTimeout: true };
-const LOGOUT_KEYS: Record<keyof LogoutOptions, true> = { idTokenHint: true, revokeTokens: true };
+const LOGOUT_KEYS: Record<keyof LogoutOptions, true> = { idTokenHint: true, revokeTokens: true, frontchannel: true };
 const API_KEYS: Record<keyof ApiRoute, true> = { path: true, target: true, token: true, scope: true, resource: true, timeout: true, maxBodySize: true, ws: true, responseHeaders: true, acr: true, maxAge: true };
 const SERVER_KEYS = ['port', 'host', 'static', 'trustProxy', 'readyRequiresProvider', 'shutdownTimeout', 'readyTimeout', 'logLevel', 'metrics'] as const;
 const STATIC_KEYS = ['dir', 'fallback', 'contentSecurityPolicy', 'immutable', 'compress'] as const;

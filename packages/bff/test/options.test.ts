@@ -57,7 +57,7 @@ describe('resolveOptions: valid options', () => {
     expect(o.session.idleTimeout).toBe(86_400);
     expect(o.session.absoluteTimeout).toBe(604_800);
     expect(o.apis).toEqual([]);
-    expect(o.logout).toEqual({ idTokenHint: false, revokeTokens: true });
+    expect(o.logout).toEqual({ idTokenHint: false, revokeTokens: true, frontchannel: false });
     expect(o.origin).toBe('https://app.example.com');
     expect(o.redirectUri).toBe('https://app.example.com/bff/callback');
     expect(o.idTokenAlgorithms).not.toContain('none');

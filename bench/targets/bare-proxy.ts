@@ -20,6 +20,20 @@ proxy.on('error', (_err, _req, res) => {
   response.end('{"error":"bad_gateway"}');
 });
 
+// BENCH_BARE_BEARER=1: send what the BFF sends upstream (no cookie, a JWT-sized bearer token,
+// X-Forwarded-*), to tell the cost of those bytes from the cost of the BFF's own code.
+if (process.env['BENCH_BARE_BEARER'] === '1') {
+  const bearer = `Bearer ${'x'.repeat(763)}`;
+  proxy.on('proxyReq', (proxyReq) => {
+    proxyReq.removeHeader('cookie');
+    proxyReq.removeHeader('x-csrf');
+    proxyReq.setHeader('authorization', bearer);
+    proxyReq.setHeader('x-forwarded-for', '127.0.0.1');
+    proxyReq.setHeader('x-forwarded-host', 'localhost');
+    proxyReq.setHeader('x-forwarded-proto', 'http');
+  });
+}
+
 const server = http.createServer((req, res) => proxy.web(req, res));
 server.listen(0, '127.0.0.1', () => {
   const { port } = server.address() as AddressInfo;

@@ -189,7 +189,8 @@ export async function logOutFromHome(page: Page, stack: DemoStack): Promise<void
 export async function confirmProviderLogout(page: Page, stack: DemoStack): Promise<void> {
   await page.waitForURL((url) => url.href.startsWith(stack.provider.issuer));
   await page.locator('button[name="logout"][value="yes"]').click();
-  await page.waitForURL(`${stack.baseUrl}/`);
+  // The provider sends back the end-session request's `state`, which the app ignores.
+  await page.waitForURL((url) => `${url.origin}${url.pathname}` === `${stack.baseUrl}/` && [...url.searchParams.keys()].every((k) => k === 'state'));
   await waitForStatus(page, 'anonymous');
 }
 

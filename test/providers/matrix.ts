@@ -7,7 +7,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createBff, silentLogger, type BffMiddleware, type BffOptions } from '@portcullis/bff';
-import { frontchannelLogoutEndpoint } from '../../packages/bff/src/endpoints/frontchannel-logout.ts';
 import { BffClient } from '../helpers/bff-client.ts';
 import { browse, type BrowseResult, type CookieJar } from '../helpers/cookie-jar.ts';
 import { createKoaApp } from '../helpers/koa.ts';
@@ -60,11 +59,10 @@ export async function startMatrix(profile: ProfileName, behaviour: ProviderBehav
     logger: silentLogger,
     rateLimit: false,
     ...extra,
+    // Every simulated provider may use front-channel logout: the endpoint is opt-in.
+    logout: { frontchannel: true, ...extra.logout },
   });
   const app = createKoaApp();
-  // Until ROUTES in bff.ts lists frontchannelLogoutRoute, the endpoint is mounted here in front of the BFF.
-  const frontchannel = frontchannelLogoutEndpoint(bff.bff) as unknown as (ctx: unknown, next: () => Promise<void>) => Promise<void>;
-  app.use(async (ctx: unknown, next: () => Promise<void>) => ((ctx as { path: string }).path === '/bff/frontchannel-logout' ? frontchannel(ctx, next) : next()));
   app.use(bff);
   app.use(async (ctx: unknown) => {
     (ctx as { body: string }).body = 'the app';

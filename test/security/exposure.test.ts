@@ -167,3 +167,11 @@ describe('other spellings of BFF and API paths', () => {
     expect(raw.body).not.toMatch(/"error":"invalid_request"/);
   });
 });
+
+describe('front-channel logout is opt-in', () => {
+  it('without logout.frontchannel, GET /bff/frontchannel-logout is a 404 and ends nothing', async () => {
+    const sid = String(decodeJwt((await tokensOf(arena.stack, arena.sentinel)).idToken)['sid']);
+    const raw = await arena.guard(() => fetch(`${arena.baseUrl}/bff/frontchannel-logout?iss=${encodeURIComponent(arena.stack.provider.issuer)}&sid=${encodeURIComponent(sid)}`));
+    expect(raw.status).toBe(404);
+  });
+});

@@ -19,6 +19,7 @@ import { sessionsRoutes } from './endpoints/sessions.ts';
 import { userRoute } from './endpoints/user.ts';
 import { MethodNotAllowed, NotFound } from './errors.ts';
 import { diagnosticsRoute } from './endpoints/diagnostics.ts';
+import { frontchannelLogoutRoute } from './endpoints/frontchannel-logout.ts';
 import { createConsoleLogger } from './logger.ts';
 import { FixedWindowLimiter, rateLimit } from './middleware/rate-limit.ts';
 import { requireCsrfHeader } from './middleware/csrf-header.ts';
@@ -68,7 +69,7 @@ export interface BffMiddleware extends Koa.Middleware {
 }
 
 /** Every BFF endpoint, as its file declares it. */
-const ROUTES: readonly Route[] = [loginRoute, callbackRoute, userRoute, logoutRoute, backchannelLogoutRoute, ...sessionsRoutes, diagnosticsRoute];
+const ROUTES: readonly Route[] = [loginRoute, callbackRoute, userRoute, logoutRoute, backchannelLogoutRoute, frontchannelLogoutRoute, ...sessionsRoutes, diagnosticsRoute];
 
 /**
  * Creates the BFF middleware. Options are validated here, once; a wrong

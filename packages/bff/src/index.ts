@@ -10,7 +10,7 @@
  * @packageDocumentation
  */
 export { createBff, type BffMiddleware } from './bff.ts';
-export type { FastHandler, HandleOptions, KoaLike } from './proxy/fast-path.ts';
+export type { FastHandler, HandleOptions, KoaLike } from './proxy/fast-types.ts';
 export type { RequireSessionOptions, SessionState } from './require-session.ts';
 export type { SessionListEntry } from './endpoints/sessions.ts';
 export type { AccessPolicy, ApiRoute, ApiTokenType, BffHooks, BffOptions, LoginEvent, LoginOptions, LogoutOptions, RateLimiter, SessionOptions, UserOptions } from './options.ts';

@@ -5,29 +5,14 @@
  * front of its Koa app; everything else (BFF endpoints, the application)
  * stays on Koa.
  */
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { RequestListener } from 'node:http';
 import type { BffLogger } from '../logger.ts';
 import type { ApiHandler } from './api-proxy.ts';
 import { answerError } from './raw-answer.ts';
+import type { FastHandler, KoaLike } from './fast-types.ts';
 import { noncanonicalError, splitTarget, type RouteMatch } from './routing.ts';
 
-/** Options of `bff.handle`. */
-export interface HandleOptions {
-  /**
-   * Trust X-Forwarded-For from a proxy in front (what Koa's `app.proxy` means on the Koa path):
-   * the upstream then receives the client's chain with the peer appended. Default `false`.
-   */
-  trustProxy?: boolean;
-}
-
-/** `bff.handle`: true when it took the request (an API route, or another spelling of one, refused). */
-export type FastHandler = (req: IncomingMessage, res: ServerResponse, options?: HandleOptions) => boolean;
-
-/** The part of a Koa application `bff.callback` needs. */
-export interface KoaLike {
-  proxy: boolean;
-  callback(): (req: IncomingMessage, res: ServerResponse) => unknown;
-}
+export type { FastHandler, HandleOptions, KoaLike } from './fast-types.ts';
 
 /** The fast path over the BFF's router and its per-route handlers. */
 export function createFastHandler(route: (path: string) => RouteMatch<{ handle: ApiHandler }>, logger: BffLogger): FastHandler {

@@ -22,18 +22,18 @@ describe('provider profiles', () => {
     expect(o.provider).toBe('generic');
     expect(o.scope).toBe('openid profile email offline_access');
     expect(o.clientAuthentication).toBe('client_secret_basic');
-    expect(o.logout).toEqual({ idTokenHint: false, revokeTokens: true });
+    expect(o.logout).toEqual({ idTokenHint: false, revokeTokens: true, frontchannel: false });
     expect(o.userinfo).toBe(false);
     expect(o.authorizationParams).toEqual({});
   });
 
   it.each([
-    ['okta', { idTokenHint: true, revokeTokens: true }, false, 'openid profile email offline_access', 'client_secret_basic'],
-    ['keycloak', { idTokenHint: false, revokeTokens: true }, true, 'openid profile email', 'client_secret_basic'],
-    ['entra', { idTokenHint: false, revokeTokens: false }, true, 'openid profile email offline_access', 'client_secret_basic'],
-    ['cognito', { idTokenHint: false, revokeTokens: true }, false, 'openid profile email', 'client_secret_post'],
-    ['google', { idTokenHint: false, revokeTokens: true }, false, 'openid profile email', 'client_secret_basic'],
-    ['auth0', { idTokenHint: false, revokeTokens: true }, false, 'openid profile email offline_access', 'client_secret_basic'],
+    ['okta', { idTokenHint: true, revokeTokens: true, frontchannel: false }, false, 'openid profile email offline_access', 'client_secret_basic'],
+    ['keycloak', { idTokenHint: false, revokeTokens: true, frontchannel: false }, true, 'openid profile email', 'client_secret_basic'],
+    ['entra', { idTokenHint: false, revokeTokens: false, frontchannel: false }, true, 'openid profile email offline_access', 'client_secret_basic'],
+    ['cognito', { idTokenHint: false, revokeTokens: true, frontchannel: false }, false, 'openid profile email', 'client_secret_post'],
+    ['google', { idTokenHint: false, revokeTokens: true, frontchannel: false }, false, 'openid profile email', 'client_secret_basic'],
+    ['auth0', { idTokenHint: false, revokeTokens: true, frontchannel: false }, false, 'openid profile email offline_access', 'client_secret_basic'],
   ] as const)('%s: its defaults', (provider, logout, userinfo, scope, auth) => {
     const o = resolveOptions(base({ provider }));
     expect(o.logout).toEqual(logout);
@@ -50,7 +50,7 @@ describe('provider profiles', () => {
     expect(o.scope).toBe('openid');
     expect(o.clientAuthentication).toBe('client_secret_post');
     expect(o.userinfo).toBe(true);
-    expect(o.logout).toEqual({ idTokenHint: true, revokeTokens: false });
+    expect(o.logout).toEqual({ idTokenHint: true, revokeTokens: false, frontchannel: false });
     expect(o.authorizationParams).toEqual({ access_type: 'offline', prompt: 'select_account', hd: 'example.com' });
     expect(resolveOptions(base({ provider: 'okta', logout: { idTokenHint: false } })).logout.idTokenHint).toBe(false);
     expect(resolveOptions(base({ provider: 'entra', logout: { revokeTokens: true } })).logout.revokeTokens).toBe(true);

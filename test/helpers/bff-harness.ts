@@ -5,7 +5,7 @@
  * (fetch normalises `..` and `%2e%2e` away), and Set-Cookie parsing.
  */
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import type { MemorySessionStore, TokenSet, UserSession } from '@portcullis/bff';
 import type { DemoStack } from '@portcullis/demo/stack';
 import { expect } from 'vitest';
@@ -159,10 +159,25 @@ export function rawRequest(base: string, path: string, init: { method?: string; 
 
 /** A TCP port nothing listens on (bound, then released). */
 export async function closedPort(): Promise<number> {
+  // Port 9 (discard) is privileged and never handed out for `listen(0)`: a port freed from an
+  // ephemeral bind could be taken by the next test server before the test uses it (seen in CI).
+  if (!(await accepts(9))) return 9;
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, 'localhost', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** Whether something accepts TCP connections on localhost:`port`. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }

@@ -188,6 +188,7 @@ beforeAll(async () => {
 
   // 1. Stage: the package without node_modules/dist/test, its dependencies linked.
   cpSync(path.join(repo, 'tsconfig.base.json'), path.join(stage, 'tsconfig.base.json'));
+  cpSync(path.join(repo, 'scripts'), path.join(stage, 'scripts'), { recursive: true });
   symlinkSync(path.join(repo, 'node_modules'), path.join(stage, 'node_modules'));
   for (const pkg of PACKAGES) {
     const from = path.join(repo, 'packages', pkg);
@@ -274,9 +275,11 @@ describe('the published packages, installed with npm in a fresh project', () => 
     expect(Object.keys(bffManifest['dependencies']!)).not.toContain('tsx');
     expect(existsSync(path.join(app, 'node_modules/@portcullis/bff/node_modules/koa'))).toBe(false);
     expect(existsSync(path.join(app, 'node_modules/tsx'))).toBe(false);
-    // The pack script is one file, copied into each package.
-    const script = readFileSync(path.join(repo, 'packages/bff/scripts/pack.mjs'), 'utf8');
-    for (const pkg of PACKAGES) expect(readFileSync(path.join(repo, 'packages', pkg, 'scripts/pack.mjs'), 'utf8'), pkg).toBe(script);
+    // The pack script is one file, scripts/pack.mjs, that every package's lifecycle runs.
+    for (const pkg of PACKAGES) {
+      const scripts = (JSON.parse(readFileSync(path.join(repo, 'packages', pkg, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+      for (const step of ['prepack', 'postpack', 'postpublish']) expect(scripts[step], `${pkg} ${step}`).toBe(`node ../../scripts/pack.mjs ${step}`);
+    }
   });
 
   it('plain Node imports each package', async () => {

@@ -14,8 +14,9 @@
 //   restore      same, by hand, if a pack was interrupted.
 //
 // In the workspace the committed exports point at src/ (TypeScript, loaded
-// by vite, vitest, tsc and tsx without a build). This file is duplicated in
-// every package (test/consumer checks that the copies match).
+// by vite, vitest, tsc and tsx without a build). One script for every package:
+// it works on the package in the current directory (npm runs lifecycle
+// scripts there), as `node ../../scripts/pack.mjs <step>`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -101,5 +102,5 @@ if (step === 'prepack') {
 } else if (step === 'postpublish' || step === 'restore') {
   restore();
 } else {
-  fail('usage: node scripts/pack.mjs prepack|postpack|postpublish|restore');
+  fail('usage: node ../../scripts/pack.mjs prepack|postpack|postpublish|restore');
 }

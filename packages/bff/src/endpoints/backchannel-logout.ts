@@ -11,6 +11,7 @@ import type { Bff } from '../context.ts';
 import { InvalidRequest, ServerError } from '../errors.ts';
 import { notify } from '../events.ts';
 import { LogoutTokenError, verifyLogoutToken } from '../protocol/logout-token.ts';
+import { endProviderSessions } from '../session/end-provider-sessions.ts';
 import type { SessionStore } from '../session/store.ts';
 import type { Route } from './route.ts';
 
@@ -47,17 +48,12 @@ export function backchannelLogoutEndpoint(bff: Bff): Koa.Middleware {
     }
 
     if (!store.findIds) throw new ServerError('The session store cannot look sessions up by sid or sub (findIds).');
-    let ids = claims.sid ? await store.findIds({ sid: claims.sid }) : await store.findIds({ sub: claims.sub! });
-    if (claims.sid && claims.sub) {
-      // Both given: only sessions of that user in that provider session.
-      const ofSub = new Set(await store.findIds({ sub: claims.sub }));
-      ids = ids.filter((id) => ofSub.has(id));
-    }
-    await Promise.all(ids.map((id) => bff.repository.destroy(id)));
+    // Both sid and sub given: only sessions of that user in that provider session.
+    const ended = await endProviderSessions(store, bff.repository, { ...(claims.sid ? { sid: claims.sid } : {}), ...(claims.sub ? { sub: claims.sub } : {}) });
     const subject = claims.sub;
-    if (ids.length && subject && options.hooks.onLogout) await options.hooks.onLogout({ sub: subject, kind: 'backchannel' });
-    logger.info({ sessions: ids.length, by: claims.sid ? 'sid' : 'sub' }, 'back-channel logout');
-    notify(() => options.events.logout?.({ kind: 'backchannel', sessions: ids.length }));
+    if (ended.length && subject && options.hooks.onLogout) await options.hooks.onLogout({ sub: subject, kind: 'backchannel' });
+    logger.info({ sessions: ended.length, by: claims.sid ? 'sid' : 'sub' }, 'back-channel logout');
+    notify(() => options.events.logout?.({ kind: 'backchannel', sessions: ended.length }));
     ctx.status = 200;
     ctx.body = '';
   };

@@ -25,6 +25,7 @@ import type Koa from 'koa';
 import type { Bff } from '../context.ts';
 import type { Route } from './route.ts';
 import { notify } from '../events.ts';
+import { endProviderSessions } from '../session/end-provider-sessions.ts';
 
 /** A provider session id as the BFF accepts it: printable ASCII, bounded. */
 const SID = /^[\x21-\x7e]{1,255}$/;
@@ -52,15 +53,7 @@ export function frontchannelLogoutEndpoint(bff: Bff): Koa.Middleware {
       ctx.body = page('Signed out.');
       return;
     }
-    const ended: string[] = [];
-    for (const id of await store.findIds({ sid })) {
-      // The index may lag behind the records: end only a session whose own sid is this one.
-      const record = await bff.repository.get(id);
-      const auth = record?.['auth'] as { sid?: unknown; sub?: unknown } | undefined;
-      if (auth?.sid !== sid) continue;
-      await bff.repository.destroy(id);
-      ended.push(typeof auth.sub === 'string' ? auth.sub : '');
-    }
+    const ended = await endProviderSessions(store, bff.repository, { sid });
     if (ended.length) notify(() => options.events.logout?.({ kind: 'frontchannel', sessions: ended.length }));
     for (const sub of new Set(ended)) if (sub && options.hooks.onLogout) await options.hooks.onLogout({ sub, kind: 'frontchannel' });
     logger.info({ sessions: ended.length }, 'front-channel logout');

@@ -1,6 +1,6 @@
 // The package stands alone: neither its source nor its tests may import the
 // demo (or anything outside the package but its declared dependencies).
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 function files(dir: string): string[] {
+  // scripts/ may be absent: the package's build and pack scripts live at the repository root.
+  if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
     entry.isDirectory() ? files(path.join(dir, entry.name)) : /\.(ts|mjs)$/.test(entry.name) ? [path.join(dir, entry.name)] : [],
   );

@@ -1,34 +1,6 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+/** The checked-in API report (etc/react.api.md) against the declarations the entry points export. */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describeApiReport } from '../../../scripts/api-report-suite.ts';
 
-// A path, not new URL(…, import.meta.url): jsdom replaces the global URL.
-const here = path.dirname(fileURLToPath(import.meta.url));
-const script = path.join(here, '../../../scripts/api-report.mjs');
-const report = path.join(here, '../etc/react.api.md');
-const check = (...args: string[]) => spawnSync(process.execPath, [script, path.join(here, '..'), '--check', ...args], { encoding: 'utf8' });
-
-describe('API report (etc/react.api.md)', () => {
-  it('matches the declarations the entry points export: a public API change needs `node scripts/api-report.mjs`', () => {
-    const run = check();
-    expect(run.stderr).toBe('');
-    expect(run.status).toBe(0);
-  }, 120_000);
-
-  it('a report that differs from the exported declarations fails the check, naming the line', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'api-report-'));
-    try {
-      const stale = path.join(dir, 'react.api.md');
-      writeFileSync(stale, readFileSync(report, 'utf8').replace('export function useAuth(): AuthContextValue;', 'export function useAuth(): unknown;'));
-      const run = check(`--report=${stale}`);
-      expect(run.status).toBe(1);
-      expect(run.stderr).toContain('is stale');
-      expect(run.stderr).toContain('+ export function useAuth(): AuthContextValue;');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, 120_000);
-});
+describeApiReport(path.join(path.dirname(fileURLToPath(import.meta.url)), '..'), 'export function useAuth(): AuthContextValue;', 'export function useAuth(): unknown;');

@@ -100,8 +100,10 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
 
   const apiPortServer = options.apiPort ?? 0;
   const client = { id: 'portcullis-demo-bff', secret: options.clientSecret ?? randomBytes(24).toString('base64url') };
-  // The API's audience must be known by the provider before the API starts; with a free port, reserve it first.
-  const apiPort = apiPortServer || (await freePort(host));
+  // The API's audience must be known by the provider before the API starts: listen first and keep
+  // the socket (a port probed and closed could be taken by another process meanwhile).
+  const apiServer = createServer((_req, res) => res.writeHead(503).end());
+  const apiPort = await listen(apiServer, apiPortServer, host);
   const apiAudience = `http://${host}:${apiPort}`;
   const provider = await startDemoProvider({
     port: options.providerPort ?? 0,
@@ -122,7 +124,7 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
       DEMO_JOB_CLIENT,
     ],
   });
-  const api = await startTodoApi({ port: apiPort, host, issuer: provider.issuer, audience: apiAudience, requireScopes: true });
+  const api = await startTodoApi({ server: apiServer, host, issuer: provider.issuer, audience: apiAudience, requireScopes: true });
   const sessionKeys = options.sessionKeys ?? [randomBytes(32).toString('base64url')];
 
   const createdStores: SessionStore[] = [];
@@ -217,9 +219,3 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
-async function freePort(host: string): Promise<number> {
-  const probe = createServer();
-  const port = await listen(probe, 0, host);
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}

@@ -30,6 +30,11 @@ export interface TodoApiOptions {
   requireScopes?: boolean;
   /** Initial todos by `sub`; default alice: 2, bob: 1. */
   seed?: Record<string, string[]>;
+  /**
+   * A server already listening (its port reserved before the provider learnt the API's audience):
+   * the API answers on it instead of listening itself. `port` is then ignored.
+   */
+  server?: Server;
 }
 
 export interface RecordedRequest {
@@ -229,14 +234,21 @@ export async function startTodoApi(options: TodoApiOptions): Promise<TodoApi> {
   const host = options.host ?? 'localhost';
   const requests: RecordedRequest[] = [];
   const app = createTodoApp(options, requests);
-  const server: Server = createServer(app.callback());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
+  let server: Server;
+  if (options.server) {
+    server = options.server;
+    server.removeAllListeners('request');
+    server.on('request', app.callback());
+  } else {
+    server = createServer(app.callback());
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  }
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${host}:${port}`,

@@ -11,7 +11,7 @@ import type { Bff } from '../context.ts';
 import { InvalidRequest, ServerError } from '../errors.ts';
 import { notify } from '../events.ts';
 import { LogoutTokenError, verifyLogoutToken } from '../protocol/logout-token.ts';
-import { endProviderSessions } from '../session/end-provider-sessions.ts';
+import { endProviderSessions, tellEnded } from '../session/end-provider-sessions.ts';
 import type { SessionStore } from '../session/store.ts';
 import type { Route } from './route.ts';
 
@@ -50,8 +50,8 @@ export function backchannelLogoutEndpoint(bff: Bff): Koa.Middleware {
     if (!store.findIds) throw new ServerError('The session store cannot look sessions up by sid or sub (findIds).');
     // Both sid and sub given: only sessions of that user in that provider session.
     const ended = await endProviderSessions(store, bff.repository, { ...(claims.sid ? { sid: claims.sid } : {}), ...(claims.sub ? { sub: claims.sub } : {}) });
-    const subject = claims.sub;
-    if (ended.length && subject && options.hooks.onLogout) await options.hooks.onLogout({ sub: subject, kind: 'backchannel' });
+    // The users come from the ended records: a token with only `sid` names nobody.
+    await tellEnded(options.hooks, ended, 'backchannel');
     logger.info({ sessions: ended.length, by: claims.sid ? 'sid' : 'sub' }, 'back-channel logout');
     notify(() => options.events.logout?.({ kind: 'backchannel', sessions: ended.length }));
     ctx.status = 200;

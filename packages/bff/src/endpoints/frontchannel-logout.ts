@@ -25,7 +25,7 @@ import type Koa from 'koa';
 import type { Bff } from '../context.ts';
 import type { Route } from './route.ts';
 import { notify } from '../events.ts';
-import { endProviderSessions } from '../session/end-provider-sessions.ts';
+import { endProviderSessions, tellEnded } from '../session/end-provider-sessions.ts';
 
 /** A provider session id as the BFF accepts it: printable ASCII, bounded. */
 const SID = /^[\x21-\x7e]{1,255}$/;
@@ -55,7 +55,7 @@ export function frontchannelLogoutEndpoint(bff: Bff): Koa.Middleware {
     }
     const ended = await endProviderSessions(store, bff.repository, { sid });
     if (ended.length) notify(() => options.events.logout?.({ kind: 'frontchannel', sessions: ended.length }));
-    for (const sub of new Set(ended)) if (sub && options.hooks.onLogout) await options.hooks.onLogout({ sub, kind: 'frontchannel' });
+    await tellEnded(options.hooks, ended, 'frontchannel');
     logger.info({ sessions: ended.length }, 'front-channel logout');
     ctx.status = 200;
     ctx.body = page('Signed out.');

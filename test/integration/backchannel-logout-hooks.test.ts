@@ -3,6 +3,8 @@
  * ended, whatever the logout token names: a token with only `sid` (the spec
  * allows `sid` alone: §2.4 "sid and/or sub") ends that provider session's
  * sessions, and their `sub` comes from the ended records, not from the token.
+ * And the `keycloak` profile's logout tokens typed `JWT` (Keycloak before 25)
+ * end sessions through the endpoint, where the `generic` profile refuses them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '@portcullis/bff';
@@ -81,5 +83,40 @@ describe('back-channel logout and hooks.onLogout', () => {
     });
     expect((await alice.user()).status).toBe(200);
     expect(calls).toEqual([]);
+  });
+});
+
+describe("the provider profile's logout token typ, through the endpoint", () => {
+  let keycloak: DemoStack;
+  beforeAll(async () => {
+    // userinfo off: the demo's access tokens are for its API, not for its userinfo endpoint.
+    keycloak = await startDemoStack({ logger: silentLogger, bff: { provider: 'keycloak', userinfo: false, hooks: { onLogout: (event) => void told.push({ ...event }) } } });
+  });
+  afterAll(async () => {
+    await keycloak?.stop();
+  });
+
+  const jwtTyped = (on: DemoStack, sid: string | undefined) =>
+    on.provider.signJwt({ aud: on.client.id, jti: crypto.randomUUID(), events: EVENT, exp: Math.floor(Date.now() / 1000) + 120, sid, sub: 'alice' }, { typ: 'JWT' });
+  const deliver = async (on: DemoStack, token: string) =>
+    fetch(`${on.baseUrl}/bff/backchannel-logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ logout_token: token }) });
+
+  it('keycloak: a logout token typed JWT ends the session', async () => {
+    const alice = await BffClient.signedIn(keycloak.baseUrl, 'alice');
+    const { sid } = (await authOf(keycloak.bff, alice))!;
+    const calls = await toldDuring(async () => {
+      expect((await deliver(keycloak, await jwtTyped(keycloak, sid))).status).toBe(200);
+    });
+    expect((await alice.user()).status).toBe(401);
+    expect(calls).toEqual([{ sub: 'alice', kind: 'backchannel' }]);
+  });
+
+  it('generic: the same token typed JWT is refused and ends nothing', async () => {
+    const alice = await BffClient.signedIn(stack.baseUrl, 'alice');
+    const { sid } = (await authOf(stack.bff, alice))!;
+    const response = await deliver(stack, await jwtTyped(stack, sid));
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: 'invalid_request', error_description: 'Invalid logout token: typ "JWT" is not logout+jwt.' });
+    expect((await alice.user()).status).toBe(200);
   });
 });

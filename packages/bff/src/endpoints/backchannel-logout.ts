@@ -11,6 +11,7 @@ import type { Bff } from '../context.ts';
 import { InvalidRequest, ServerError } from '../errors.ts';
 import { notify } from '../events.ts';
 import { LogoutTokenError, verifyLogoutToken } from '../protocol/logout-token.ts';
+import { LOGOUT_TOKEN_TYPES } from '../protocol/profiles.ts';
 import { endProviderSessions, tellEnded } from '../session/end-provider-sessions.ts';
 import type { SessionStore } from '../session/store.ts';
 import type { Route } from './route.ts';
@@ -36,6 +37,8 @@ export function backchannelLogoutEndpoint(bff: Bff): Koa.Middleware {
         algorithms: options.idTokenAlgorithms,
         clockTolerance: options.clockTolerance,
         maxAgeSeconds: MAX_AGE_SECONDS,
+        // The profile's legacy types: Keycloak before 25 types logout tokens `JWT`.
+        typ: LOGOUT_TOKEN_TYPES[options.provider],
       });
     } catch (err) {
       if (err instanceof LogoutTokenError) throw new InvalidRequest(`Invalid logout token: ${err.message}.`);

@@ -6,10 +6,12 @@
  * event, `sid` and/or `sub`, no `nonce` (so an ID token cannot be passed off
  * as a logout token), a `jti`. A `typ` header, when present, must be
  * `logout+jwt` (§2.4; `JWT` is what an ID token or access token may carry,
- * and Nimbus and oidc-provider judge the same way). Tokens without `typ` are
- * accepted: explicit typing is RECOMMENDED, not required, and the rules
- * above already tell logout tokens apart. The caller keeps the replay check
- * (`jti` seen once).
+ * and Nimbus and oidc-provider judge the same way), or one of the values the
+ * provider profile adds (`expect.typ`: Keycloak before 25 sends `JWT`, see
+ * `LOGOUT_TOKEN_TYPES` in profiles.ts). Tokens without `typ` are accepted:
+ * explicit typing is RECOMMENDED, not required, and the rules above already
+ * tell logout tokens apart. The caller keeps the replay check (`jti` seen
+ * once).
  */
 import { jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 
@@ -38,7 +40,12 @@ export interface LogoutTokenExpectations {
   clockTolerance: number;
   /** How old `iat` may be, in seconds. */
   maxAgeSeconds: number;
+  /** `typ` values accepted besides `logout+jwt` (a provider profile's, e.g. `['JWT']`). Default none. */
+  typ?: readonly string[] | undefined;
 }
+
+/** A `typ` value without the optional `application/` prefix, lowercased (RFC 7515 §4.1.9: media types compare case-insensitively). */
+const mediaType = (typ: string): string => typ.toLowerCase().replace(/^application\//, '');
 
 /** Verifies a logout token and returns its claims; throws {@link LogoutTokenError}. */
 export async function verifyLogoutToken(token: string, keys: JWTVerifyGetKey, expect: LogoutTokenExpectations): Promise<LogoutTokenClaims> {
@@ -58,9 +65,11 @@ export async function verifyLogoutToken(token: string, keys: JWTVerifyGetKey, ex
   } catch (err) {
     throw new LogoutTokenError(`the logout token could not be verified (${(err as { code?: string }).code ?? 'invalid'})`);
   }
-  if (typ !== undefined && !/^(application\/)?logout\+jwt$/i.test(typ)) throw new LogoutTokenError(`typ "${typ.slice(0, 40)}" is not logout+jwt`);
+  const types = ['logout+jwt', ...(expect.typ ?? [])];
+  if (typ !== undefined && !types.some((accepted) => mediaType(accepted) === mediaType(typ))) throw new LogoutTokenError(`typ "${typ.slice(0, 40)}" is not ${types.join(' or ')}`);
   const now = Math.floor(Date.now() / 1000);
-  if (typeof payload.exp !== 'number' || typeof payload.iat !== 'number' || payload.exp - payload.iat > MAX_LIFETIME_SECONDS) throw new LogoutTokenError(`exp must be at most ${MAX_LIFETIME_SECONDS} s after iat`);
+  if (typeof payload.exp !== 'number' || typeof payload.iat !== 'number' || payload.exp - payload.iat > MAX_LIFETIME_SECONDS)
+    throw new LogoutTokenError(`exp must be at most ${MAX_LIFETIME_SECONDS} s after iat`);
   if ((payload.iat ?? 0) > now + expect.clockTolerance) throw new LogoutTokenError('iat is in the future');
   const events = payload['events'];
   if (typeof events !== 'object' || events === null || typeof (events as Record<string, unknown>)[EVENT] !== 'object') throw new LogoutTokenError('events lacks the back-channel logout event');

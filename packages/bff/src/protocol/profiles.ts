@@ -67,7 +67,8 @@ export const PROVIDER_PROFILES: Readonly<Record<ProviderName, ProviderProfile>> 
   /**
    * Keycloak: refresh tokens without asking (offline_access would make them offline tokens that
    * outlive the SSO session); logout with client_id + post_logout_redirect_uri (19+); it redirects
-   * back only when `state` is sent; the ID token carries few claims unless mappers add them.
+   * back only when `state` is sent; the ID token carries few claims unless mappers add them;
+   * logout tokens typed `JWT` before 25 (see {@link LOGOUT_TOKEN_TYPES}).
    */
   keycloak: {
     scope: 'openid profile email',
@@ -90,7 +91,10 @@ export const PROVIDER_PROFILES: Readonly<Record<ProviderName, ProviderProfile>> 
     logout: OIDC_LOGOUT,
     revocation: false,
     userinfo: true,
-    notes: ['Add the optional "login_hint" claim to the ID token (token configuration) so logout skips the account picker.', 'One resource per access token: an API scope replaces the Graph audience userinfo needs.'],
+    notes: [
+      'Add the optional "login_hint" claim to the ID token (token configuration) so logout skips the account picker.',
+      'One resource per access token: an API scope replaces the Graph audience userinfo needs.',
+    ],
   },
   /** Auth0: offline_access; RP-initiated logout at /oidc/logout; a JWT for your API needs `audience`. */
   auth0: {
@@ -100,7 +104,10 @@ export const PROVIDER_PROFILES: Readonly<Record<ProviderName, ProviderProfile>> 
     logout: OIDC_LOGOUT,
     revocation: true,
     userinfo: false,
-    notes: ['Set authorizationParams.audience to your API identifier: without it Auth0 issues an opaque token for /userinfo only.', 'Enable "RP-Initiated Logout End Session Endpoint Discovery" in the tenant settings.'],
+    notes: [
+      'Set authorizationParams.audience to your API identifier: without it Auth0 issues an opaque token for /userinfo only.',
+      'Enable "RP-Initiated Logout End Session Endpoint Discovery" in the tenant settings.',
+    ],
   },
   /** Okta: offline_access; its /logout requires `id_token_hint`. */
   okta: {
@@ -135,6 +142,28 @@ export const PROVIDER_PROFILES: Readonly<Record<ProviderName, ProviderProfile>> 
     userinfo: false,
     notes: ['Google access tokens are opaque and for Google APIs only.'],
   },
+};
+
+/**
+ * `typ` header values a back-channel logout token may carry besides `logout+jwt`
+ * (and besides no `typ`, which every profile accepts), per profile. Not a field of
+ * {@link ProviderProfile}: it is no default an option could override, only how
+ * strictly the BFF reads what the provider signs.
+ *
+ * Keycloak before 25.0 typed its logout tokens `JWT` (keycloak/keycloak#28939, fixed
+ * to `logout+jwt` by #29260 for 25.0): a strict check refuses every back-channel
+ * logout from an older Keycloak. Accepting `JWT` there gives up only
+ * the explicit typing; the other rules still tell a logout token from an ID or
+ * access token (the back-channel-logout `events` claim required, `nonce` refused).
+ */
+export const LOGOUT_TOKEN_TYPES: Readonly<Record<ProviderName, readonly string[]>> = {
+  generic: [],
+  keycloak: ['JWT'],
+  entra: [],
+  auth0: [],
+  okta: [],
+  cognito: [],
+  google: [],
 };
 
 /** The options a profile gives defaults to, as given (after validation). */

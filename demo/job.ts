@@ -23,9 +23,16 @@
  *   DEMO_JOB_SECRET    the job's client secret (default: a fixed dev value,
  *                      see DEMO_JOB_CLIENT); the provider must be started with
  *                      the same value
+ *   DEMO_SECURITY_PROFILE  `fapi2` when the demo runs in FAPI 2.0 mode: the
+ *                      job then authenticates with private_key_jwt (its ES256
+ *                      key is derived from DEMO_JOB_SECRET, so provider and job
+ *                      agree) and its token is DPoP-bound: it calls the API
+ *                      with `Authorization: DPoP` and a proof
  */
 import { pathToFileURL } from 'node:url';
-import type { DemoClientConfig } from './provider/create-provider.ts';
+import type { JWK } from 'jose';
+import type { DemoClientConfig, DemoSecurityProfile } from './provider/create-provider.ts';
+import { clientAssertion, es256KeyFromSecret, fetchWithDpop, generateDpopKey, type DpopKey } from './provider/fapi2-client.ts';
 
 /**
  * DEV ONLY: the default secret of the demo job's client. It is public (it is
@@ -39,12 +46,22 @@ const DEV_JOB_SECRET = 'demo-job-dev-secret-do-not-use-in-production';
  * DEMO_JOB_SECRET, read when this module loads, so a provider and a job
  * started with the same environment agree.
  */
-export const DEMO_JOB_CLIENT: Readonly<DemoClientConfig> = Object.freeze({
+export const DEMO_JOB_CLIENT: Readonly<DemoClientConfig & { clientSecret: string }> = Object.freeze({
   clientId: 'demo-job',
   clientSecret: process.env['DEMO_JOB_SECRET'] || DEV_JOB_SECRET,
   clientName: 'Portcullis demo job',
   grantTypes: Object.freeze(['client_credentials']) as DemoClientConfig['grantTypes'],
 });
+
+/** The job's private_key_jwt key in FAPI 2 mode, derived from its secret (as secret as DEMO_JOB_SECRET). */
+export const DEMO_JOB_KEY: Readonly<{ privateJwk: JWK; publicJwk: JWK }> = Object.freeze(es256KeyFromSecret(DEMO_JOB_CLIENT.clientSecret, 'demo-job-1'));
+
+/** The job's client for a provider running `profile` (FAPI 2: private_key_jwt with DEMO_JOB_KEY, no secret). */
+export function demoJobClient(profile?: DemoSecurityProfile): Readonly<DemoClientConfig> {
+  if (profile !== 'fapi2') return DEMO_JOB_CLIENT;
+  const { clientSecret: _secret, ...rest } = DEMO_JOB_CLIENT;
+  return Object.freeze({ ...rest, tokenEndpointAuthMethod: 'private_key_jwt' as const, jwks: { keys: [DEMO_JOB_KEY.publicJwk] } });
+}
 
 export interface RunJobOptions {
   /** The provider's issuer URL, e.g. http://localhost:4000. */
@@ -52,7 +69,13 @@ export interface RunJobOptions {
   /** The todo API's base URL, e.g. http://localhost:4001. */
   apiUrl: string;
   clientId: string;
-  clientSecret: string;
+  /** client_secret_basic. Give this or `privateKey`. */
+  clientSecret?: string;
+  /**
+   * FAPI 2 mode: the client's private JWK (private_key_jwt). The token is then
+   * bound to a fresh DPoP key, and the API called with `Authorization: DPoP`.
+   */
+  privateKey?: JWK;
   /** The API's resource indicator (the token's `aud`). Default: `apiUrl` without a trailing slash. */
   resource?: string;
   /** Scopes to ask for (space-separated). Default none: /whoami needs none. */
@@ -112,8 +135,8 @@ function oauthError(body: Record<string, unknown>, status: number): string {
   return typeof body['error_description'] === 'string' ? `${error}: ${body['error_description']}` : error;
 }
 
-/** Gets a client_credentials token for the job's own client (client_secret_basic). */
-async function clientCredentialsToken(options: RunJobOptions, resource: string, timeout: number): Promise<string> {
+/** Gets a client_credentials token for the job's own client (client_secret_basic, or private_key_jwt + DPoP with `dpop`). */
+async function clientCredentialsToken(options: RunJobOptions, resource: string, timeout: number, dpop?: DpopKey): Promise<string> {
   const issuer = trimSlash(options.providerUrl);
   const discoveryUrl = `${issuer}/.well-known/openid-configuration`;
   let metadata: Record<string, unknown>;
@@ -130,14 +153,27 @@ async function clientCredentialsToken(options: RunJobOptions, resource: string, 
 
   const body = new URLSearchParams({ grant_type: 'client_credentials', resource });
   if (options.scope) body.set('scope', options.scope);
-  // RFC 6749 §2.3.1: form-urlencode id and secret before base64.
-  const credentials = Buffer.from(`${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`).toString('base64');
-  const response = await fetch(tokenEndpoint, {
-    method: 'POST',
-    headers: { authorization: `Basic ${credentials}`, accept: 'application/json' },
-    body,
-    signal: AbortSignal.timeout(timeout),
-  });
+  let response: Response;
+  if (dpop && options.privateKey) {
+    const privateKey = options.privateKey;
+    // A new assertion per attempt: a retry with the provider's DPoP nonce needs a fresh jti.
+    const withAssertion = async () => {
+      const form = new URLSearchParams(body);
+      form.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
+      form.set('client_assertion', await clientAssertion(options.clientId, issuer, privateKey));
+      return form;
+    };
+    response = await fetchWithDpop(dpop, tokenEndpoint, { method: 'POST', headers: { accept: 'application/json' }, body: withAssertion, signal: AbortSignal.timeout(timeout) });
+  } else {
+    // RFC 6749 §2.3.1: form-urlencode id and secret before base64.
+    const credentials = Buffer.from(`${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret ?? '')}`).toString('base64');
+    response = await fetch(tokenEndpoint, {
+      method: 'POST',
+      headers: { authorization: `Basic ${credentials}`, accept: 'application/json' },
+      body,
+      signal: AbortSignal.timeout(timeout),
+    });
+  }
   const json = await readJson(response);
   if (!response.ok || typeof json['access_token'] !== 'string') {
     throw new Error(`the provider refused a token to client ${options.clientId} (${oauthError(json, response.status)})`);
@@ -153,11 +189,10 @@ async function clientCredentialsToken(options: RunJobOptions, resource: string, 
 export async function runJob(options: RunJobOptions): Promise<WhoAmI> {
   const timeout = options.timeout ?? 10_000;
   const apiUrl = trimSlash(options.apiUrl);
-  const token = await clientCredentialsToken(options, options.resource ?? apiUrl, timeout);
-  const response = await fetch(`${apiUrl}/whoami`, {
-    headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
-    signal: AbortSignal.timeout(timeout),
-  });
+  const dpop = options.privateKey ? await generateDpopKey() : undefined;
+  const token = await clientCredentialsToken(options, options.resource ?? apiUrl, timeout, dpop);
+  const init = { headers: { authorization: `${dpop ? 'DPoP' : 'Bearer'} ${token}`, accept: 'application/json' }, signal: AbortSignal.timeout(timeout) };
+  const response = dpop ? await fetchWithDpop(dpop, `${apiUrl}/whoami`, init, token) : await fetch(`${apiUrl}/whoami`, init);
   const body = await readJson(response);
   if (!response.ok) throw new Error(`the API answered ${response.status} to /whoami (${oauthError(body, response.status)})`);
   return body as unknown as WhoAmI;
@@ -166,7 +201,9 @@ export async function runJob(options: RunJobOptions): Promise<WhoAmI> {
 async function main(): Promise<void> {
   try {
     const { providerUrl, apiUrl, resource } = demoJobTargets();
-    const me = await runJob({ providerUrl, apiUrl, clientId: DEMO_JOB_CLIENT.clientId, clientSecret: DEMO_JOB_CLIENT.clientSecret, ...(resource ? { resource } : {}) });
+    const fapi2 = process.env['DEMO_SECURITY_PROFILE'] === 'fapi2';
+    const credentials = fapi2 ? { privateKey: DEMO_JOB_KEY.privateJwk } : { clientSecret: DEMO_JOB_CLIENT.clientSecret };
+    const me = await runJob({ providerUrl, apiUrl, clientId: DEMO_JOB_CLIENT.clientId, ...credentials, ...(resource ? { resource } : {}) });
     const scopes = me.scopes.length > 0 ? me.scopes.join(' ') : '(none)';
     if (me.kind !== 'client') {
       console.error(`The API saw kind '${me.kind}' (sub ${me.sub}), expected a machine ('client').`);

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Router from '@koa/router';
 import Koa from 'koa';
-import { isClientToken, requireAccessToken, requireAuthentication, requireScope, type AuthState } from '@portcullis/api-guard';
+import { isClientToken, requireAccessToken, requireAuthentication, requireScope, type AuthState, type DpopOptions } from '@portcullis/api-guard';
 import { BodyTooLargeError, readBody } from '../shared/read-body.ts';
 import { TodoStore } from './todo-store.ts';
 
@@ -35,6 +35,13 @@ export interface TodoApiOptions {
    * the API answers on it instead of listening itself. `port` is then ignored.
    */
   server?: Server;
+  /**
+   * DPoP-bound tokens (RFC 9449), @portcullis/api-guard's `dpop` option:
+   * `true` accepts them beside bearer tokens, `{ required: true }` (the demo
+   * in FAPI 2 mode) refuses bearer tokens, so a stolen DPoP-bound token is of
+   * no use without its key. Default off: bearer tokens only.
+   */
+  dpop?: boolean | DpopOptions;
 }
 
 export interface RecordedRequest {
@@ -160,6 +167,7 @@ export function createTodoApp(options: TodoApiOptions, requests: RecordedRequest
       // rotated key is accepted at once (the default 30 s cooldown protects
       // the provider from tokens with made-up kids; keep it in production).
       jwksCooldown: 0,
+      ...(options.dpop === undefined ? {} : { dpop: options.dpop }),
     }),
   );
 

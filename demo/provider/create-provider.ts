@@ -2,29 +2,20 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { importJWK, SignJWT, type JWK } from 'jose';
-import Provider, { errors, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { findAccount } from './accounts.ts';
 import { authenticationClaims } from './access-token-claims.ts';
+import { toClientMetadata, type DemoClientConfig } from './client-metadata.ts';
 import { withExtraClient } from './extra-client.ts';
+import { FAPI2_SIGNING_ALG, withFapi2, type DemoSecurityProfile } from './fapi2.ts';
 import { interactionRoutes } from './interactions.ts';
 import { generateSigningJwk, setProviderKeys } from './keys.ts';
 import { createMemoryAdapter } from './memory-adapter.ts';
 import { ACR_VALUES, mfaAwarePolicy } from './mfa.ts';
 import { PAGE_HEADERS, errorPage, loggedOutPage, logoutPage } from './views.ts';
 
-export interface DemoClientConfig {
-  clientId: string;
-  clientSecret: string;
-  redirectUris?: string[];
-  postLogoutRedirectUris?: string[];
-  /** Receives OIDC back-channel logout tokens (sid included). Plain http://localhost works. */
-  backchannelLogoutUri?: string;
-  grantTypes: Array<'authorization_code' | 'refresh_token' | 'client_credentials'>;
-  /** Token endpoint client authentication; default 'client_secret_basic'. */
-  tokenEndpointAuthMethod?: 'client_secret_basic' | 'client_secret_post';
-  /** Shown on the login and logout pages. */
-  clientName?: string;
-}
+export type { DemoClientConfig } from './client-metadata.ts';
+export type { DemoSecurityProfile } from './fapi2.ts';
 
 export interface DemoProviderOptions {
   /** 0 or undefined = a free port. */
@@ -53,6 +44,15 @@ export interface DemoProviderOptions {
    * `process.env`, so `npm run demo` picks it up without demo/start.ts knowing.
    */
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * 'fapi2': the FAPI 2.0 Security Profile (fapi2.ts): PAR required,
+   * private_key_jwt only, DPoP-bound access tokens, PS256 signatures. Every
+   * client then needs `tokenEndpointAuthMethod: 'private_key_jwt'` and `jwks`.
+   * Default: none (client secrets, bearer tokens, RS256).
+   */
+  securityProfile?: DemoSecurityProfile;
+  /** FAPI 2 mode: every DPoP proof must carry a provider nonce. Default false. */
+  requireDpopNonce?: boolean;
 }
 
 export interface DemoProvider {
@@ -78,25 +78,6 @@ export interface DemoProvider {
   signJwt(payload: Record<string, unknown>, header?: Record<string, unknown>): Promise<string>;
 }
 
-function toClientMetadata(client: DemoClientConfig): ClientMetadata {
-  const usesCode = client.grantTypes.includes('authorization_code');
-  const metadata: ClientMetadata = {
-    client_id: client.clientId,
-    client_secret: client.clientSecret,
-    grant_types: client.grantTypes,
-    response_types: usesCode ? ['code'] : [],
-    redirect_uris: client.redirectUris ?? [],
-    post_logout_redirect_uris: client.postLogoutRedirectUris ?? [],
-    token_endpoint_auth_method: client.tokenEndpointAuthMethod ?? 'client_secret_basic',
-  };
-  if (client.clientName) metadata.client_name = client.clientName;
-  if (client.backchannelLogoutUri) {
-    metadata.backchannel_logout_uri = client.backchannelLogoutUri;
-    metadata.backchannel_logout_session_required = true;
-  }
-  return metadata;
-}
-
 function sendPage(ctx: KoaContextWithOIDC, status: number, html: string): void {
   ctx.status = status;
   ctx.set(PAGE_HEADERS);
@@ -113,9 +94,10 @@ interface ConfigInput {
   options: DemoProviderOptions;
   clients: DemoClientConfig[];
   jwks: JWK[];
+  signingAlg: 'RS256' | 'PS256';
 }
 
-function buildConfiguration({ options, clients, jwks }: ConfigInput): Configuration {
+function buildConfiguration({ options, clients, jwks, signingAlg }: ConfigInput): Configuration {
   const apiScopes = options.apiScopes ?? ['todos:read', 'todos:write'];
   const accessTokenTtl = options.accessTokenTtl ?? 300;
   const refreshTokenTtl = options.refreshTokenTtl ?? 86_400;
@@ -126,7 +108,7 @@ function buildConfiguration({ options, clients, jwks }: ConfigInput): Configurat
 
   return {
     adapter: createMemoryAdapter(),
-    clients: clients.map(toClientMetadata),
+    clients: clients.map((client) => toClientMetadata(client, options.securityProfile)),
     jwks: { keys: jwks as NonNullable<Configuration['jwks']>['keys'] },
     findAccount,
     claims: {
@@ -191,7 +173,7 @@ function buildConfiguration({ options, clients, jwks }: ConfigInput): Configurat
             audience: options.apiAudience,
             accessTokenFormat: 'jwt',
             accessTokenTTL: accessTokenTtl,
-            jwt: { sign: { alg: 'RS256' } },
+            jwt: { sign: { alg: signingAlg } },
           };
         },
       },
@@ -244,8 +226,18 @@ export async function startDemoProvider(options: DemoProviderOptions): Promise<D
     throw err;
   }
 
-  const keys: JWK[] = [await generateSigningJwk()];
-  const provider = new Provider(issuer, buildConfiguration({ options, clients, jwks: keys }));
+  const fapi2 = options.securityProfile === 'fapi2';
+  const signingAlg = fapi2 ? FAPI2_SIGNING_ALG : 'RS256';
+  const keys: JWK[] = [await generateSigningJwk(signingAlg)];
+  let provider: Provider;
+  try {
+    const configuration = buildConfiguration({ options, clients, jwks: keys, signingAlg });
+    const settings = { issuer, ...(options.requireDpopNonce ? { requireDpopNonce: true } : {}) };
+    provider = new Provider(issuer, fapi2 ? withFapi2(configuration, settings) : configuration);
+  } catch (err) {
+    await close(server); // a client the profile refuses: do not keep the port
+    throw err;
+  }
   provider.use(interactionRoutes(provider));
   handler = provider.callback();
 
@@ -279,15 +271,15 @@ export async function startDemoProvider(options: DemoProviderOptions): Promise<D
       server = next;
     },
     async rotateKeys() {
-      keys.unshift(await generateSigningJwk());
+      keys.unshift(await generateSigningJwk(signingAlg));
       await setProviderKeys(provider, keys);
     },
     currentKid: () => keys[0]!.kid!,
     async signJwt(payload, header = {}) {
       const jwk = keys[0]!;
-      const key = await importJWK(jwk, 'RS256');
+      const key = await importJWK(jwk, signingAlg);
       return new SignJWT({ iss: issuer, iat: Math.floor(Date.now() / 1000), ...payload })
-        .setProtectedHeader({ alg: 'RS256', kid: jwk.kid!, ...header })
+        .setProtectedHeader({ alg: signingAlg, kid: jwk.kid!, ...header })
         .sign(key);
     },
   };

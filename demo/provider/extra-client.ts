@@ -9,13 +9,16 @@
  *     "grant_types":["authorization_code","refresh_token"]}'
  *
  * `grant_types` defaults to `["authorization_code", "refresh_token"]`; the
- * client authenticates with client_secret_basic, like the demo's own. A bad
+ * client authenticates with client_secret_basic, like the demo's own, or,
+ * given `"jwks": {"keys": [<public JWK>]}` instead of `client_secret`, with
+ * private_key_jwt (the only method with DEMO_SECURITY_PROFILE=fapi2). A bad
  * value stops the provider with an error that names DEMO_EXTRA_CLIENT.
  */
-import type { DemoClientConfig } from './create-provider.ts';
+import type { JWK } from 'jose';
+import type { DemoClientConfig } from './client-metadata.ts';
 
 const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
-const KNOWN = ['client_id', 'client_secret', 'redirect_uris', 'post_logout_redirect_uris', 'grant_types'];
+const KNOWN = ['client_id', 'client_secret', 'jwks', 'redirect_uris', 'post_logout_redirect_uris', 'grant_types'];
 
 function fail(problem: string): never {
   throw new Error(`DEMO_EXTRA_CLIENT ${problem}`);
@@ -33,6 +36,15 @@ function uris(value: unknown, member: string): string[] {
     if (url.hash) fail(`"${member}" contains "${uri}": redirect URIs must not have a fragment`);
   }
   return value as string[];
+}
+
+function publicKeys(value: unknown): { keys: JWK[] } {
+  const keys = (value as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys) || keys.length === 0 || !keys.every((k) => typeof k === 'object' && k !== null && typeof (k as JWK).kty === 'string')) {
+    fail('"jwks" must be {"keys": [<public JWK>, ...]}');
+  }
+  if (keys.some((k) => 'd' in k || 'k' in k)) fail('"jwks" must hold public keys only (no "d" or "k")');
+  return { keys: keys as JWK[] };
 }
 
 /**
@@ -54,8 +66,10 @@ export function extraClientFromEnv(env: Readonly<Record<string, string | undefin
   const unknown = Object.keys(o).filter((key) => !KNOWN.includes(key));
   if (unknown.length > 0) fail(`has unknown member "${unknown[0]}" (known: ${KNOWN.join(', ')})`);
   if (typeof o['client_id'] !== 'string' || o['client_id'] === '') fail('needs "client_id", a non-empty string');
-  if (typeof o['client_secret'] !== 'string' || o['client_secret'].length < 16) {
-    fail('needs "client_secret", a string of at least 16 characters');
+  const jwks = o['jwks'] === undefined ? undefined : publicKeys(o['jwks']);
+  if (jwks && o['client_secret'] !== undefined) fail('has both "client_secret" and "jwks": give one of them');
+  if (!jwks && (typeof o['client_secret'] !== 'string' || o['client_secret'].length < 16)) {
+    fail('needs "client_secret", a string of at least 16 characters (or "jwks" for private_key_jwt)');
   }
   const grantTypes = (o['grant_types'] ?? ['authorization_code', 'refresh_token']) as unknown;
   if (!Array.isArray(grantTypes) || grantTypes.length === 0 || !grantTypes.every((g) => (GRANT_TYPES as readonly unknown[]).includes(g))) {
@@ -67,7 +81,7 @@ export function extraClientFromEnv(env: Readonly<Record<string, string | undefin
   }
   return {
     clientId: o['client_id'],
-    clientSecret: o['client_secret'],
+    ...(jwks ? { jwks, tokenEndpointAuthMethod: 'private_key_jwt' as const } : { clientSecret: o['client_secret'] as string }),
     redirectUris,
     postLogoutRedirectUris: uris(o['post_logout_redirect_uris'] ?? [], 'post_logout_redirect_uris'),
     grantTypes: grantTypes as DemoClientConfig['grantTypes'],

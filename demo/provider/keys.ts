@@ -5,11 +5,14 @@ import { pathToFileURL } from 'node:url';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import type Provider from 'oidc-provider';
 
-/** Generates an RS256 private signing key as a JWK with a fresh `kid`. */
-export async function generateSigningJwk(): Promise<JWK> {
-  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+/**
+ * Generates an RSA private signing key as a JWK with a fresh `kid`, for `alg`
+ * RS256 (default) or PS256 (FAPI 2.0 allows only PS256, ES256 and EdDSA).
+ */
+export async function generateSigningJwk(alg: 'RS256' | 'PS256' = 'RS256'): Promise<JWK> {
+  const { privateKey } = await generateKeyPair(alg, { extractable: true });
   const jwk = await exportJWK(privateKey);
-  return { ...jwk, kid: `demo-${randomBytes(6).toString('hex')}`, alg: 'RS256', use: 'sig' };
+  return { ...jwk, kid: `demo-${randomBytes(6).toString('hex')}`, alg, use: 'sig' };
 }
 
 type InitializeKeystore = (this: Provider, jwks: { keys: JWK[] }) => void;

@@ -13,6 +13,10 @@ export default defineConfig({
           root: './packages/bff',
           environment: 'node',
           include: ['test/**/*.test.ts'],
+          // Endpoint tests start an in-process provider, API and BFF per file and walk real
+          // logins through them: seconds, not milliseconds, when files share 2 busy cores.
+          testTimeout: 15_000,
+          hookTimeout: 30_000,
         },
       },
       {

@@ -19,10 +19,15 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
-import Provider, { errors, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, type AdapterConstructor, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { page, scriptedInteractions, USERS } from './interactions.ts';
 
 export { page, USERS };
+
+// oidc-provider's own in-memory storage, subclassed: the same storage without the
+// "development-only adapter" warning it prints on stderr for every test file.
+const { default: MemoryAdapter } = (await import('oidc-provider/lib/adapters/memory_adapter.js' as string)) as { default: AdapterConstructor };
+class TestAdapter extends MemoryAdapter {}
 
 export interface TestProviderOptions {
   /** The registered clients, built once the issuer (its port) is known. */
@@ -60,6 +65,7 @@ function defaults(options: TestProviderOptions, issuer: string, jwk: JWK): Confi
   const accessTokenTtl = options.accessTokenTtl ?? 300;
   const audience = options.apiAudience;
   return {
+    adapter: TestAdapter,
     clients: typeof options.clients === 'function' ? options.clients(issuer) : options.clients,
     jwks: { keys: [jwk as NonNullable<Configuration['jwks']>['keys'][number]] },
     findAccount: (_ctx, sub) => {

@@ -1,36 +1,38 @@
 /**
- * The session cookie: its name and attributes (plain-http localhost, and an
- * https baseUrl behind a TLS-terminating proxy), a new id at every login (no
- * fixation), no token inside, and tampered values treated as anonymous.
+ * The session cookie the callback sets: its name and attributes (plain-http
+ * localhost, and an https baseUrl behind a TLS-terminating proxy), a new id
+ * at every login (no fixation), no token inside, and tampered values treated
+ * as anonymous by the endpoints that read it.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createBff, silentLogger, type BffMiddleware, type SessionOptions } from '@portcullis/bff';
-import { startDemoProvider, type DemoProvider } from '@portcullis/demo/provider';
-import { startDemoStack, type DemoStack } from '@portcullis/demo/stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BffClient, formAction } from '../helpers/bff-client.ts';
-import { browse } from '../helpers/cookie-jar.ts';
-import {
-  loginAgain,
-  loginUntilCallback,
-  memoryStore,
-  parseSetCookie,
-  rawTokens,
-  sessionIdOf,
-  sessionRecord,
-  sessionsOf,
-  setCookiesFor,
-  tokensOf,
-  type ParsedSetCookie,
-} from '../helpers/bff-harness.ts';
-import { createKoaApp } from '../helpers/koa.ts';
+import { createBff, silentLogger, type BffMiddleware, type SessionOptions } from '../../src/index.ts';
+import { BffClient, formAction } from '../support/client.ts';
+import { browse } from '../support/cookie-jar.ts';
+import { appFor, close, listen, startStack, type Stack } from '../support/harness.ts';
+import { parseSetCookie, setCookiesFor, type ParsedSetCookie } from '../support/http.ts';
+import { loginAgain, loginUntilCallback } from '../support/login.ts';
+import { memoryStore, rawTokens, sessionIdOf, sessionRecord, sessionsOf, tokensOf } from '../support/session.ts';
 
-let stack: DemoStack;
+let stack: Stack;
+
+const httpsSecret = randomBytes(16).toString('base64url');
 
 beforeAll(async () => {
-  stack = await startDemoStack({ logger: silentLogger });
+  // The https BFFs below are a second client of the same provider, registered at https origins.
+  stack = await startStack({
+    clients: [
+      {
+        client_id: 'https-bff',
+        client_secret: httpsSecret,
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        redirect_uris: ['https://app.example.com/bff/callback', 'https://lax.example.com/bff/callback'],
+        post_logout_redirect_uris: ['https://app.example.com/', 'https://lax.example.com/'],
+      },
+    ],
+  });
 });
 afterAll(() => stack?.stop());
 
@@ -161,7 +163,7 @@ describe('tampered cookies are anonymous', () => {
     ['non-base64 characters', () => `${id.slice(0, -1)}*.${signature}`],
   ];
 
-  it.each(cases)('%s → 401 on /bff/user and /api/todos, nothing created', async (_name, make) => {
+  it.each(cases)('%s → 401 on /bff/user and /api/echo, nothing created', async (_name, make) => {
     const sizeBefore = memoryStore(stack).size;
     const sessionsBefore = await sessionsOf(stack, 'alice');
     const cookie = `portcullis=${make()}`;
@@ -169,7 +171,7 @@ describe('tampered cookies are anonymous', () => {
     expect(user.status).toBe(401);
     expect(((await user.json()) as { error: string }).error).toBe('unauthenticated');
     expect(setCookiesFor(user, 'portcullis')).toEqual([]);
-    const api = await fetch(new URL('/api/todos', stack.baseUrl), { headers: { cookie, 'x-csrf': '1' } });
+    const api = await fetch(new URL('/api/echo', stack.baseUrl), { headers: { cookie, 'x-csrf': '1' } });
     expect(api.status).toBe(401);
     await api.body?.cancel();
     expect(memoryStore(stack).size).toBe(sizeBefore);
@@ -183,54 +185,28 @@ describe('tampered cookies are anonymous', () => {
 });
 
 describe('session cookie with an https baseUrl behind a TLS-terminating proxy', () => {
-  let provider: DemoProvider;
   const servers: Server[] = [];
   const bffs: BffMiddleware[] = [];
-  const clientSecret = randomBytes(16).toString('base64url');
 
   /** Starts a BFF for `baseUrl` in a Koa app with `app.proxy = true`; returns its local URL. */
   async function startHttpsBff(baseUrl: string, session: Partial<SessionOptions> = {}): Promise<string> {
     const bff = createBff({
-      issuer: provider.issuer,
+      issuer: stack.provider.issuer,
       clientId: 'https-bff',
-      clientSecret,
+      clientSecret: httpsSecret,
       baseUrl,
       session: { keys: [randomBytes(32).toString('base64url')], ...session },
       logger: silentLogger,
     });
-    const app = createKoaApp();
-    app.proxy = true;
-    app.use(bff);
-    const server = createServer(app.callback());
-    await new Promise<void>((resolve) => server.listen(0, 'localhost', resolve));
+    const server = createServer(appFor(bff, true).callback());
     servers.push(server);
     bffs.push(bff);
-    return `http://localhost:${(server.address() as AddressInfo).port}`;
+    return listen(server);
   }
 
-  beforeAll(async () => {
-    provider = await startDemoProvider({
-      apiAudience: 'https://api.example.com',
-      clients: [
-        {
-          clientId: 'https-bff',
-          clientSecret,
-          grantTypes: ['authorization_code', 'refresh_token'],
-          redirectUris: ['https://app.example.com/bff/callback', 'https://lax.example.com/bff/callback'],
-          postLogoutRedirectUris: ['https://app.example.com/', 'https://lax.example.com/'],
-        },
-      ],
-    });
-  });
   afterAll(async () => {
-    for (const server of servers) {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-    }
+    for (const server of servers) await close(server);
     for (const bff of bffs) await bff.close();
-    await provider?.stop();
   });
 
   /** Logs in through a BFF whose public origin is `origin` (requests carry X-Forwarded-Proto: https). */

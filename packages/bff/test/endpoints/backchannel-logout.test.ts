@@ -4,17 +4,16 @@
  */
 import { generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '@portcullis/bff';
-import { startDemoStack, type DemoStack } from '@portcullis/demo/stack';
-import { BffClient, formAction } from '../helpers/bff-client.ts';
-import { browse } from '../helpers/cookie-jar.ts';
-import { authOf, eventually } from '../helpers/sessions.ts';
+import { BffClient, formAction } from '../support/client.ts';
+import { browse } from '../support/cookie-jar.ts';
+import { startStack, type Stack } from '../support/harness.ts';
+import { eventually, sessionIdOf, sessionRecord } from '../support/session.ts';
 
 const EVENT = { 'http://schemas.openid.net/event/backchannel-logout': {} };
 
-let stack: DemoStack;
+let stack: Stack;
 beforeAll(async () => {
-  stack = await startDemoStack({ logger: silentLogger });
+  stack = await startStack();
 });
 afterAll(async () => {
   await stack?.stop();
@@ -55,7 +54,7 @@ describe('logout tokens', () => {
   it('by sid: ends the sessions of that provider session only', async () => {
     const alice = await signedIn('alice');
     const other = await signedIn('alice');
-    const { sid, sub } = (await authOf(stack.bff, alice))!;
+    const { sid, sub } = (await sessionRecord(stack, sessionIdOf(alice)!))!;
     const response = await send(await logoutToken({ aud: stack.client.id, jti: jti(), sid, sub, events: EVENT }, { typ: 'logout+jwt' }));
     expect(response.status).toBe(200);
     expect(response.headers.get('cache-control')).toBe('no-store');

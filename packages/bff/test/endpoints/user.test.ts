@@ -2,20 +2,20 @@
  * `GET /bff/user`: who is signed in, for same-origin requests carrying
  * `X-CSRF: 1` only, and never a token.
  */
-import { silentLogger } from '@portcullis/bff';
-import { startDemoStack, type DemoStack } from '@portcullis/demo/stack';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BffClient } from '../helpers/bff-client.ts';
-import { browse } from '../helpers/cookie-jar.ts';
-import { dump, expectNoTokenIn, sessionIdOf, sessionRecord, tokensOf } from '../helpers/bff-harness.ts';
+import { BffClient } from '../support/client.ts';
+import { browse } from '../support/cookie-jar.ts';
+import { startStack, type Stack } from '../support/harness.ts';
+import { dump } from '../support/http.ts';
+import { expectNoTokenIn, sessionIdOf, sessionRecord, tokensOf } from '../support/session.ts';
 
-let stack: DemoStack;
+let stack: Stack;
 let alice: BffClient;
 let bob: BffClient;
 
 beforeAll(async () => {
-  stack = await startDemoStack({ logger: silentLogger });
+  stack = await startStack();
   alice = new BffClient(stack.baseUrl);
   bob = new BffClient(stack.baseUrl);
   await alice.login('alice');
@@ -121,7 +121,7 @@ describe('GET /bff/user', () => {
     expectNoTokenIn(await dump(await client.fetch('/bff/logout?sid=wrong', { csrf: false })), tokens, '/bff/logout 400');
     expectNoTokenIn(await dump(await client.fetch('/bff/nope')), tokens, '/bff/nope');
     const landing = await browse(client.jar, new URL('/', stack.baseUrl));
-    expectNoTokenIn(await dump(landing.response), tokens, 'SPA page');
+    expectNoTokenIn(await dump(landing.response), tokens, 'application page');
     // And the whole record the SPA gets is token-free even piecewise.
     const { body } = await client.user();
     expectNoTokenIn(JSON.stringify(body), tokens, 'user body');

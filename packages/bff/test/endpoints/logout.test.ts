@@ -3,18 +3,19 @@
  * browser then goes to the provider's end-session endpoint without the ID
  * token, and comes back to the application once the user confirms.
  */
-import { silentLogger } from '@portcullis/bff';
-import { startDemoStack, type DemoStack } from '@portcullis/demo/stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BffClient } from '../helpers/bff-client.ts';
-import { browse } from '../helpers/cookie-jar.ts';
-import { dump, expectNoTokenIn, loginFrom, memoryStore, parseSetCookie, sessionIdOf, sessionRecord, sessionsOf, setCookiesFor, tokensOf } from '../helpers/bff-harness.ts';
+import { BffClient } from '../support/client.ts';
+import { browse } from '../support/cookie-jar.ts';
+import { startStack, type Stack } from '../support/harness.ts';
+import { dump, parseSetCookie, setCookiesFor } from '../support/http.ts';
+import { loginFrom } from '../support/login.ts';
+import { expectNoTokenIn, memoryStore, sessionIdOf, sessionRecord, sessionsOf, tokensOf } from '../support/session.ts';
 
-let stack: DemoStack;
+let stack: Stack;
 let discovery: { end_session_endpoint: string; token_endpoint: string };
 
 beforeAll(async () => {
-  stack = await startDemoStack({ logger: silentLogger });
+  stack = await startStack();
   discovery = (await (await fetch(`${stack.provider.issuer}/.well-known/openid-configuration`)).json()) as typeof discovery;
 });
 afterAll(() => stack?.stop());
@@ -66,7 +67,7 @@ describe('GET /bff/logout with the right sid', () => {
     const replay = await fetch(new URL('/bff/user', stack.baseUrl), { headers: { cookie: oldCookie, 'x-csrf': '1' } });
     expect(replay.status).toBe(401);
     expect(((await replay.json()) as { error: string }).error).toBe('unauthenticated');
-    const replayProxy = await fetch(new URL('/api/todos', stack.baseUrl), { headers: { cookie: oldCookie, 'x-csrf': '1' } });
+    const replayProxy = await fetch(new URL('/api/echo', stack.baseUrl), { headers: { cookie: oldCookie, 'x-csrf': '1' } });
     expect(replayProxy.status).toBe(401);
   });
 
@@ -108,7 +109,7 @@ describe('GET /bff/logout with the right sid', () => {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ xsrf: xsrf!, logout: 'yes' }),
     });
-    // Back on post_logout_redirect_uri (baseUrl + "/"), with the state the BFF sent: the SPA's page ignores it.
+    // Back on post_logout_redirect_uri (baseUrl + "/"), with the state the BFF sent: the application's page ignores it.
     const landed = new URL(done.url);
     expect(`${landed.origin}${landed.pathname}`).toBe(`${stack.baseUrl}/`);
     expect([...landed.searchParams.keys()]).toEqual(['state']);

@@ -4,30 +4,19 @@
  * refusal is a 4xx that creates no session (no session cookie, no record).
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createBff, silentLogger, type BffMiddleware } from '@portcullis/bff';
-import { startDemoStack, type DemoStack } from '@portcullis/demo/stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BffClient } from '../helpers/bff-client.ts';
-import { browse } from '../helpers/cookie-jar.ts';
-import {
-  authorizationUrl,
-  dump,
-  expectNoTokenIn,
-  loginUntilCallback,
-  memoryStore,
-  sessionIdOf,
-  sessionRecord,
-  sessionsOf,
-  setCookiesFor,
-  tokensOf,
-} from '../helpers/bff-harness.ts';
-import { createKoaApp } from '../helpers/koa.ts';
+import { createBff, silentLogger, type BffMiddleware } from '../../src/index.ts';
+import { BffClient } from '../support/client.ts';
+import { browse } from '../support/cookie-jar.ts';
+import { appFor, close, listen, startStack, type Stack } from '../support/harness.ts';
+import { dump, setCookiesFor } from '../support/http.ts';
+import { authorizationUrl, loginUntilCallback } from '../support/login.ts';
+import { expectNoTokenIn, memoryStore, sessionIdOf, sessionRecord, sessionsOf, tokensOf } from '../support/session.ts';
 
-let stack: DemoStack;
+let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startDemoStack({ logger: silentLogger });
+  stack = await startStack();
 });
 afterAll(() => stack?.stop());
 
@@ -198,7 +187,7 @@ describe('GET /bff/callback: refusals create no session', () => {
     expect(new URL(callback).searchParams.get('iss')).toBe(stack.provider.issuer);
     await expectRefused(client, () => client.fetch(local(withParam(callback, 'iss', 'https://evil.example.com')), { csrf: false }), 400, 'invalid_request');
     await expectRefused(client, () => client.fetch(local(withParam(callback, 'iss', `${stack.provider.issuer}/`)), { csrf: false }), 400, 'invalid_request');
-    // The demo provider advertises authorization_response_iss_parameter_supported: iss is then required.
+    // oidc-provider advertises authorization_response_iss_parameter_supported: iss is then required.
     await expectRefused(client, () => client.fetch(local(withParam(callback, 'iss', undefined)), { csrf: false }), 400, 'invalid_request');
     expect((await client.user()).status).toBe(401);
     const done = await client.fetch(local(callback), { csrf: false });
@@ -279,7 +268,7 @@ describe('GET /bff/callback: refusals create no session', () => {
     const tab = new BffClient(stack.baseUrl);
     tab.jar.setCookie(value!, stack.baseUrl);
     expect((await tab.user()).status).toBe(200);
-    expect((await tab.fetch('/api/todos')).status).toBe(200);
+    expect((await tab.fetch('/api/echo')).status).toBe(200);
   });
 
   it('answers a refused callback with a readable HTML page when the browser asks for HTML', async () => {
@@ -294,7 +283,7 @@ describe('GET /bff/callback: refusals create no session', () => {
 
 describe('GET /bff/callback: a failed ID token validation', () => {
   // A second BFF for the same client and redirect URI that accepts only ES256
-  // ID tokens, while the demo provider signs with RS256: every ID token fails.
+  // ID tokens, while the test provider signs with RS256: every ID token fails.
   let strict: BffMiddleware;
   let server: Server;
   let strictUrl: string;
@@ -309,24 +298,18 @@ describe('GET /bff/callback: a failed ID token validation', () => {
       session: { keys: ['k'.repeat(32)] },
       logger: silentLogger,
     });
-    const app = createKoaApp();
-    app.use(strict);
-    server = createServer(app.callback());
-    await new Promise<void>((resolve) => server.listen(0, 'localhost', resolve));
-    strictUrl = `http://localhost:${(server.address() as AddressInfo).port}`;
+    server = createServer(appFor(strict).callback());
+    strictUrl = await listen(server);
   });
   afterAll(async () => {
-    await new Promise<void>((resolve) => {
-      server?.close(() => resolve());
-      server?.closeAllConnections();
-    });
+    await close(server);
     await strict?.close();
   });
 
   it('refuses the login with 401 invalid_token and creates no session', async () => {
     const client = new BffClient(strictUrl);
     // The login starts on the strict BFF; the provider sends the browser to the registered
-    // redirect URI (the demo BFF's port), which the test delivers to the strict BFF instead.
+    // redirect URI (the stack's BFF port), which the test delivers to the strict BFF instead.
     const result = await client.navigate('/bff/login', { stopAt: (u) => u.pathname === '/bff/callback' });
     const html = await result.response.text();
     expect(html).toContain('name="password"');

@@ -19,13 +19,13 @@
  *
  * The login is oidc-provider's devInteractions (any password), without a
  * consent screen unless `prompt=consent` asks for one.
+ *
+ * What every test provider shares (listening before the issuer is known,
+ * PKCE, rotation, the logout pages, grant counting, the recorded
+ * authorization requests) is the BFF package's test provider
+ * (packages/bff/test/support/provider.ts); this file adds the behaviours.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type ProviderType from '../../packages/bff/node_modules/@types/oidc-provider/index.d.ts';
-import type { Configuration, KoaContextWithOIDC } from '../../packages/bff/node_modules/@types/oidc-provider/index.d.ts';
-
-const { default: Provider } = (await import(new URL('../../packages/bff/node_modules/oidc-provider/lib/index.js', import.meta.url).href)) as { default: typeof ProviderType };
+import { page, startTestProvider as startProvider, type KoaContextWithOIDC } from '../../packages/bff/test/support/provider.ts';
 
 /** What a simulated provider does differently. */
 export interface ProviderBehaviour {
@@ -67,25 +67,12 @@ export interface TestProvider {
 /** The user every walk logs in as, and the claims the provider holds about them. */
 export const ALICE = { sub: 'alice', name: 'Alice Liddell', email: 'alice@example.com', email_verified: true, login_hint: 'alice-login-hint' } as const;
 
-const page = (ctx: KoaContextWithOIDC, status: number, body: string) => {
-  ctx.status = status;
-  ctx.type = 'html';
-  ctx.body = `<!doctype html><html><body>${body}</body></html>`;
-};
-
 /** Starts a provider for a BFF at `baseUrl` (redirect, post-logout and back-channel URIs registered there). */
 export async function startTestProvider(behaviour: ProviderBehaviour, baseUrl: string): Promise<TestProvider> {
-  let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.writeHead(503).end();
-  const server: Server = createServer((req, res) => handler(req, res));
-  await new Promise<void>((resolve) => server.listen(0, 'localhost', resolve));
-  const issuer = `http://localhost:${(server.address() as AddressInfo).port}`;
   const clientId = 'matrix-bff';
   const clientSecret = 'matrix-secret-with-+/:&=%-characters';
-  const authorizations: URLSearchParams[] = [];
   const endSessions: URLSearchParams[] = [];
-  const grants: Record<string, number> = {};
-
-  const configuration: Configuration = {
+  const core = await startProvider({
     clients: [
       {
         client_id: clientId,
@@ -96,98 +83,87 @@ export async function startTestProvider(behaviour: ProviderBehaviour, baseUrl: s
         post_logout_redirect_uris: [`${baseUrl}/`, `${baseUrl}/bye`],
         token_endpoint_auth_method: behaviour.tokenEndpointAuthMethod,
         // sid in the ID token needs a back-channel registration in oidc-provider; a front-channel-only
-        // provider gets one too, delivered nowhere (see the fetch below), and discovery hides it.
+        // provider gets one too, delivered nowhere (see setup below), and discovery hides it.
         ...(behaviour.backchannel || behaviour.frontchannel ? { backchannel_logout_uri: `${baseUrl}/bff/backchannel-logout`, backchannel_logout_session_required: true } : {}),
       },
     ],
-    findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ ...ALICE, sub }) }),
-    claims: { openid: ['sub', 'login_hint'], profile: ['name'], email: ['email', 'email_verified'], sid: null, acr: null, auth_time: null },
-    conformIdTokenClaims: behaviour.thinIdToken,
-    cookies: { keys: ['matrix-cookie-key-matrix-cookie-key'] },
-    pkce: { required: () => true, methods: ['S256'] },
-    // First-party: every grant pre-established, so no consent screen (unless prompt=consent asks).
-    loadExistingGrant: async (ctx) => {
-      const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client!.clientId, accountId: ctx.oidc.session!.accountId! });
-      grant.addOIDCScope('openid profile email offline_access');
-      await grant.save();
-      return grant;
-    },
-    issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
-    rotateRefreshToken: true,
-    ttl: { AccessToken: 300, AuthorizationCode: 60, IdToken: 3600, RefreshToken: 86_400, Grant: 86_400, Session: 86_400, Interaction: 600 },
-    features: {
-      devInteractions: { enabled: true },
-      revocation: { enabled: behaviour.revocation },
-      backchannelLogout: { enabled: behaviour.backchannel || behaviour.frontchannel },
-      rpInitiatedLogout: {
-        enabled: behaviour.endSession.style !== 'none',
-        logoutSource: async (ctx, form) => page(ctx, 200, `${form}<button form="op.logoutForm" name="logout" value="yes">Sign out</button>`),
-        postLogoutSuccessSource: async (ctx) => page(ctx, 200, 'Signed out at the provider.'),
+    configuration: {
+      findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ ...ALICE, sub }) }),
+      claims: { openid: ['sub', 'login_hint'], profile: ['name'], email: ['email', 'email_verified'], sid: null, acr: null, auth_time: null },
+      conformIdTokenClaims: behaviour.thinIdToken,
+      // First-party: every grant pre-established, so no consent screen (unless prompt=consent asks).
+      loadExistingGrant: async (ctx) => {
+        const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client!.clientId, accountId: ctx.oidc.session!.accountId! });
+        grant.addOIDCScope('openid profile email offline_access');
+        await grant.save();
+        return grant;
       },
+      issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+      features: {
+        devInteractions: { enabled: true },
+        revocation: { enabled: behaviour.revocation },
+        backchannelLogout: { enabled: behaviour.backchannel || behaviour.frontchannel },
+        rpInitiatedLogout: {
+          enabled: behaviour.endSession.style !== 'none',
+          logoutSource: async (ctx, form) => page(ctx, 200, `${form}<button form="op.logoutForm" name="logout" value="yes">Sign out</button>`),
+          postLogoutSuccessSource: async (ctx) => page(ctx, 200, 'Signed out at the provider.'),
+        },
+      },
+      renderError: async (ctx, out) => page(ctx, 400, `error: ${out['error']}`),
     },
-    // Back-channel deliveries (oidc-provider's request helper) stay on localhost; front-channel-only: dropped.
-    httpOptions: () => ({ signal: AbortSignal.timeout(2500) }),
-    renderError: async (ctx, out) => page(ctx, 400, `error: ${out['error']}`),
-  };
-  const provider = new Provider(issuer, configuration);
-  provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
-    const type = String(ctx.oidc.params?.['grant_type'] ?? 'unknown');
-    grants[type] = (grants[type] ?? 0) + 1;
-  });
-  if (behaviour.frontchannel && !behaviour.backchannel) {
-    // No back-channel at this provider: swallow the logout tokens oidc-provider would send.
-    provider.Client.prototype.backchannelLogout = async () => undefined;
-  }
-  provider.use(async (ctx, next) => {
-    const query = new URLSearchParams(ctx.querystring);
-    if (ctx.path === '/auth') authorizations.push(query);
-    if (behaviour.endSession.style === 'cognito' && ctx.path === '/logout' && ctx.method === 'GET') {
-      // Cognito's shape: /logout?client_id&logout_uri (a registered sign-out URL); on to the real end-session.
-      endSessions.push(query);
-      if (query.get('client_id') !== clientId || !query.get('logout_uri')) return page(ctx as KoaContextWithOIDC, 400, 'error: invalid_request');
-      const next = new URLSearchParams({ client_id: clientId, post_logout_redirect_uri: query.get('logout_uri')!, ...(query.get('state') ? { state: query.get('state')! } : {}) });
-      ctx.redirect(`/session/end?${next}`);
-      return;
-    }
-    if (ctx.path === '/session/end' && ctx.method === 'GET' && query.has('client_id')) {
-      // RP-initiated (a bare /session/end is the provider's own logout page: allowed).
-      if (behaviour.endSession.style === 'oidc') endSessions.push(query);
-      const missing = (behaviour.endSession.require ?? []).filter((name) => !query.get(name));
-      if (missing.length) return page(ctx as KoaContextWithOIDC, 400, `error: missing ${missing.join(', ')}`);
-      if (behaviour.endSession.logoutHint && query.get('logout_hint') !== behaviour.endSession.logoutHint) return page(ctx as KoaContextWithOIDC, 200, 'Pick an account to sign out');
-      if (behaviour.endSession.redirectOnlyWithState && !query.get('state')) {
-        query.delete('post_logout_redirect_uri');
-        ctx.querystring = query.toString();
+    setup: (provider) => {
+      if (behaviour.frontchannel && !behaviour.backchannel) {
+        // No back-channel at this provider: swallow the logout tokens oidc-provider would send.
+        provider.Client.prototype.backchannelLogout = async () => undefined;
       }
-    }
-    await next();
-    if (behaviour.userinfoSub && ctx.path === '/me' && ctx.body && typeof ctx.body === 'object') (ctx.body as Record<string, unknown>)['sub'] = behaviour.userinfoSub;
-    if (ctx.path === '/.well-known/openid-configuration' && ctx.body && typeof ctx.body === 'object') {
-      const discovery = ctx.body as Record<string, unknown>;
-      if (behaviour.endSession.style !== 'oidc') delete discovery['end_session_endpoint'];
-      if (!behaviour.backchannel) for (const key of ['backchannel_logout_supported', 'backchannel_logout_session_supported']) delete discovery[key];
-      if (behaviour.frontchannel) Object.assign(discovery, { frontchannel_logout_supported: true, frontchannel_logout_session_supported: true });
-      if (!behaviour.iss) delete discovery['authorization_response_iss_parameter_supported'];
-    }
-    const location = ctx.response.get('location');
-    if (!behaviour.iss && location.startsWith(`${baseUrl}/bff/callback`)) {
-      const url = new URL(location);
-      url.searchParams.delete('iss');
-      ctx.set('location', url.href);
-    }
+      provider.use(async (ctx, next) => {
+        const query = new URLSearchParams(ctx.querystring);
+        if (behaviour.endSession.style === 'cognito' && ctx.path === '/logout' && ctx.method === 'GET') {
+          // Cognito's shape: /logout?client_id&logout_uri (a registered sign-out URL); on to the real end-session.
+          endSessions.push(query);
+          if (query.get('client_id') !== clientId || !query.get('logout_uri')) return page(ctx as KoaContextWithOIDC, 400, 'error: invalid_request');
+          const next = new URLSearchParams({ client_id: clientId, post_logout_redirect_uri: query.get('logout_uri')!, ...(query.get('state') ? { state: query.get('state')! } : {}) });
+          ctx.redirect(`/session/end?${next}`);
+          return;
+        }
+        if (ctx.path === '/session/end' && ctx.method === 'GET' && query.has('client_id')) {
+          // RP-initiated (a bare /session/end is the provider's own logout page: allowed).
+          if (behaviour.endSession.style === 'oidc') endSessions.push(query);
+          const missing = (behaviour.endSession.require ?? []).filter((name) => !query.get(name));
+          if (missing.length) return page(ctx as KoaContextWithOIDC, 400, `error: missing ${missing.join(', ')}`);
+          if (behaviour.endSession.logoutHint && query.get('logout_hint') !== behaviour.endSession.logoutHint) return page(ctx as KoaContextWithOIDC, 200, 'Pick an account to sign out');
+          if (behaviour.endSession.redirectOnlyWithState && !query.get('state')) {
+            query.delete('post_logout_redirect_uri');
+            ctx.querystring = query.toString();
+          }
+        }
+        await next();
+        if (behaviour.userinfoSub && ctx.path === '/me' && ctx.body && typeof ctx.body === 'object') (ctx.body as Record<string, unknown>)['sub'] = behaviour.userinfoSub;
+        if (ctx.path === '/.well-known/openid-configuration' && ctx.body && typeof ctx.body === 'object') {
+          const discovery = ctx.body as Record<string, unknown>;
+          if (behaviour.endSession.style !== 'oidc') delete discovery['end_session_endpoint'];
+          if (!behaviour.backchannel) for (const key of ['backchannel_logout_supported', 'backchannel_logout_session_supported']) delete discovery[key];
+          if (behaviour.frontchannel) Object.assign(discovery, { frontchannel_logout_supported: true, frontchannel_logout_session_supported: true });
+          if (!behaviour.iss) delete discovery['authorization_response_iss_parameter_supported'];
+        }
+        const location = ctx.response.get('location');
+        if (!behaviour.iss && location.startsWith(`${baseUrl}/bff/callback`)) {
+          const url = new URL(location);
+          url.searchParams.delete('iss');
+          ctx.set('location', url.href);
+        }
+      });
+    },
   });
-  handler = provider.callback();
   return {
-    issuer,
+    issuer: core.issuer,
     clientId,
     clientSecret,
-    authorizations,
+    authorizations: core.authorizations,
     endSessions,
-    grants,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    get grants() {
+      return core.grantCounts();
+    },
+    stop: core.stop,
   };
 }

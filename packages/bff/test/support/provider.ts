@@ -23,6 +23,8 @@ import Provider, { errors, type AdapterConstructor, type ClientMetadata, type Co
 import { page, scriptedInteractions, USERS } from './interactions.ts';
 
 export { page, USERS };
+// For suites outside this package (the provider matrix), which cannot resolve oidc-provider themselves.
+export type { ClientMetadata, Configuration, KoaContextWithOIDC } from 'oidc-provider';
 
 // oidc-provider's own in-memory storage, subclassed: the same storage without the
 // "development-only adapter" warning it prints on stderr for every test file.

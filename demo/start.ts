@@ -3,7 +3,7 @@
  * in this process; the BFF serving the SPA on :3000 is the real
  * `portcullis serve --config demo/portcullis.config.json`, as a child process
  * that gets its secrets through its environment (nothing secret is written to
- * disk).
+ * disk, except the FAPI 2 client key below).
  *
  * Environment (all optional):
  *   DEMO_BFF_PORT (3000), DEMO_PROVIDER_PORT (4000), DEMO_API_PORT (4001),
@@ -12,7 +12,18 @@
  *   DEMO_REDIS_URL (sessions in Redis: PORTCULLIS_REDIS_URL of every BFF),
  *   DEMO_BFF_INSTANCES (1; 2 needs DEMO_REDIS_URL: a second BFF on
  *   DEMO_BFF_PORT + 2 with the same public baseUrl, as if both stood behind
- *   one load balancer), DEMO_HOST (localhost), PORTCULLIS_LOG_LEVEL (info).
+ *   one load balancer), DEMO_HOST (localhost), PORTCULLIS_LOG_LEVEL (info),
+ *   DEMO_SECURITY_PROFILE (unset, or `fapi2`: see below).
+ *
+ * FAPI 2.0 (`DEMO_SECURITY_PROFILE=fapi2`): the provider requires pushed
+ * authorization requests, private_key_jwt and DPoP-bound tokens, and the API
+ * refuses bearer tokens. A fresh EC P-256 key pair is generated at each
+ * start; its public JWK is registered at the provider and the BFF gets
+ * PORTCULLIS_PROFILE=fapi2, PORTCULLIS_CLIENT_AUTHENTICATION=private_key_jwt and
+ * PORTCULLIS_CLIENT_PRIVATE_KEY_FILE: the private JWK in a file of a fresh
+ * temporary directory (mode 0600), the one secret written to disk, removed
+ * when the demo stops. `pnpm --filter @portcullis/demo job` needs the same
+ * DEMO_SECURITY_PROFILE.
  *
  * SPA development (`DEMO_SPA_DEV=1`, or `--spa-dev`): Vite's dev server with
  * hot module replacement on DEMO_VITE_PORT (5173) serves the SPA from
@@ -25,12 +36,16 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import type { JWK } from 'jose';
 import { startTodoApi, type TodoApi } from './api/create-api.ts';
-import { DEMO_JOB_CLIENT } from './job.ts';
+import { demoJobClient } from './job.ts';
 import { startDemoProvider, type DemoProvider } from './provider/create-provider.ts';
+import { generateClientKey } from './provider/fapi2-client.ts';
 
 const fail = (message: string, code = 2): never => {
   console.error(`\n  The demo could not start: ${message}\n`);
@@ -57,6 +72,9 @@ const instances = env('DEMO_BFF_INSTANCES', 1);
 const redisUrl = process.env['DEMO_REDIS_URL'] || undefined;
 const clientSecret = process.env['DEMO_CLIENT_SECRET'] || randomBytes(24).toString('base64url');
 const sessionKey = process.env['DEMO_SESSION_KEY'] || randomBytes(32).toString('base64url');
+const profile = process.env['DEMO_SECURITY_PROFILE'] || undefined;
+if (profile !== undefined && profile !== 'fapi2') fail(`DEMO_SECURITY_PROFILE must be fapi2 or unset, got "${profile}"`);
+const fapi2 = profile === 'fapi2';
 
 if (instances < 1 || instances > 4) fail(`DEMO_BFF_INSTANCES must be 1 to 4, got ${instances}`);
 if (instances > 1 && !redisUrl) {
@@ -82,33 +100,44 @@ const bffPorts = Array.from({ length: instances }, (_, i) => bffPort + 2 * i);
 
 let provider: DemoProvider | undefined;
 let api: TodoApi | undefined;
+/** FAPI 2: the BFF's public key, and the temporary directory of its private key file. */
+let clientKey: { publicJwk: JWK; dir: string; file: string } | undefined;
 let vite: { close(): Promise<void> } | undefined;
 const children = new Map<number, ChildProcess>();
 let stopping = false;
 process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
+// The key file goes however this process ends (stopAll, an error, process.exit).
+process.on('exit', () => clientKey && rmSync(clientKey.dir, { recursive: true, force: true }));
 
 try {
+  if (fapi2) {
+    const { privateJwk, publicJwk } = await generateClientKey();
+    const dir = mkdtempSync(join(tmpdir(), 'portcullis-demo-')); // mode 0700
+    clientKey = { publicJwk, dir, file: join(dir, 'client-key.json') };
+    writeFileSync(clientKey.file, JSON.stringify(privateJwk), { mode: 0o600, flag: 'wx' });
+  }
   provider = await startDemoProvider({
     port: providerPort,
     host,
     apiAudience,
     accessTokenTtl,
     refreshTokenTtl,
+    ...(fapi2 ? { securityProfile: 'fapi2' as const } : {}),
     clients: [
       {
         clientId: 'portcullis-demo-bff',
-        clientSecret,
+        ...(clientKey ? { tokenEndpointAuthMethod: 'private_key_jwt' as const, jwks: { keys: [clientKey.publicJwk] } } : { clientSecret }),
         clientName: 'Portcullis demo',
         grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'],
         redirectUris: [`${baseUrl}/bff/callback`],
         postLogoutRedirectUris: [`${baseUrl}/`],
         backchannelLogoutUri: `${baseUrl}/bff/backchannel-logout`,
       },
-      DEMO_JOB_CLIENT, // `pnpm --filter @portcullis/demo job`: machine-to-machine calls
+      demoJobClient(fapi2 ? 'fapi2' : undefined), // `pnpm --filter @portcullis/demo job`: machine-to-machine calls
     ],
   });
-  api = await startTodoApi({ port: apiPort, host, issuer: provider.issuer, audience: apiAudience, requireScopes: true });
+  api = await startTodoApi({ port: apiPort, host, issuer: provider.issuer, audience: apiAudience, requireScopes: true, ...(fapi2 ? { dpop: { required: true } } : {}) });
 } catch (err) {
   const message = err instanceof Error ? err.message : String(err);
   await stopAll(1, `${message}${/EADDRINUSE/.test(message) ? ' (a port is taken: stop the other process or set DEMO_PROVIDER_PORT / DEMO_API_PORT)' : ''}`);
@@ -132,7 +161,7 @@ console.log(`
     Provider    ${provider!.issuer}
     API         ${api!.url}
     BFF         portcullis serve ${spaDev ? '(no static files: Vite serves the SPA)' : '--config demo/portcullis.config.json'} (${instances === 1 ? 'one instance' : `${instances} instances: ${[baseUrl, ...others].join(', ')}, same baseUrl`})
-    Sessions    ${redisUrl ? `Redis ${redactUrl(redisUrl)}` : 'in memory'}
+    Sessions    ${redisUrl ? `Redis ${redactUrl(redisUrl)}` : 'in memory'}${fapi2 ? '\n    Security    FAPI 2.0: PAR, private_key_jwt, DPoP-bound tokens (the API refuses bearer tokens)' : ''}
 
   Ctrl-C stops everything.
 `);
@@ -145,11 +174,15 @@ function spawnBff(port: number): void {
     PORTCULLIS_BASE_URL: baseUrl,
     PORTCULLIS_PORT: String(port),
     PORTCULLIS_APIS: JSON.stringify([{ path: '/api/todos', target: `${api!.url}/todos`, token: 'user' }]),
-    PORTCULLIS_CLIENT_SECRET: clientSecret,
     PORTCULLIS_SESSION_KEYS: sessionKey,
     PORTCULLIS_LOG_LEVEL: process.env['PORTCULLIS_LOG_LEVEL'] || 'info',
+    // fapi2 implies DPoP and PAR in the BFF; the key file is the only secret on disk.
+    ...(clientKey
+      ? { PORTCULLIS_PROFILE: 'fapi2', PORTCULLIS_CLIENT_AUTHENTICATION: 'private_key_jwt', PORTCULLIS_CLIENT_PRIVATE_KEY_FILE: clientKey.file }
+      : { PORTCULLIS_CLIENT_SECRET: clientSecret }),
   };
   delete childEnv['PORTCULLIS_CONFIG'];
+  if (clientKey) for (const name of ['PORTCULLIS_CLIENT_SECRET', 'PORTCULLIS_CLIENT_SECRET_FILE', 'PORTCULLIS_CLIENT_PRIVATE_KEY']) delete childEnv[name];
   if (redisUrl) childEnv['PORTCULLIS_REDIS_URL'] = redisUrl;
   let args = ['serve', '--config', configFile];
   if (spaDev) {
@@ -228,7 +261,7 @@ async function stopAll(code: number, reason?: string): Promise<never> {
   await vite?.close().catch(() => {});
   await api?.stop().catch(() => {});
   await provider?.stop().catch(() => {});
-  process.exit(code);
+  process.exit(code); // the 'exit' handler removes the key file
 }
 
 function redactUrl(url: string): string {

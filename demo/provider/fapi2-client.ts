@@ -23,6 +23,17 @@ export function es256KeyFromSecret(secret: string, kid: string): { privateJwk: J
   return { publicJwk, privateJwk: { ...publicJwk, d: b64(d) } };
 }
 
+/**
+ * A client's private_key_jwt key pair: EC P-256 (ES256), `kid` = its RFC 7638
+ * thumbprint (what the BFF derives too when a key comes without a kid).
+ */
+export async function generateClientKey(): Promise<{ privateJwk: JWK; publicJwk: JWK }> {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  const publicJwk = await exportJWK(publicKey);
+  const meta = { kid: await calculateJwkThumbprint(publicJwk), alg: 'ES256', use: 'sig' };
+  return { privateJwk: { ...(await exportJWK(privateKey)), ...meta }, publicJwk: { ...publicJwk, ...meta } };
+}
+
 /** A private_key_jwt assertion (RFC 7523) for one request: `aud` is the issuer, as FAPI 2.0 asks. */
 export async function clientAssertion(clientId: string, issuer: string, privateJwk: JWK): Promise<string> {
   const alg = privateJwk.alg ?? 'ES256';

@@ -273,7 +273,7 @@ describe('demo job in FAPI 2.0 mode', () => {
 
   it('fails with a readable message when it tries its client secret', async () => {
     await expect(runJob({ providerUrl: op.issuer, apiUrl: api.url, resource: API_AUDIENCE, clientId: 'demo-job', clientSecret: 'demo-job-dev-secret-do-not-use-in-production' })).rejects.toThrow(
-      /refused a token to client demo-job \(invalid_client/,
+      /refused a token to client demo-job \(invalid_client.*run the job with DEMO_SECURITY_PROFILE=fapi2/,
     );
   });
 });

@@ -5,7 +5,8 @@
  *
  *   bash .ci/pnpm.sh --filter @portcullis/bench run bench:ab /path/to/variant/src/index.ts [more variants...] [--rounds=N] [--duration=S] [--store=memory|redis]
  *
- * `workspace` as a variant means the workspace package; `koa` adds the
+ * `workspace` as a variant means the workspace package; a `:koa` suffix (`workspace:koa`) runs
+ * that build's Koa route instead of its fast path; `koa` alone adds the
  * Koa + http-proxy reference (targets/koa-proxy.ts: no session, no token). Each variant runs in
  * its own process (BENCH_BFF_MODULE); the variant's directory needs the
  * package's node_modules (a symlink to packages/bff/node_modules works).
@@ -48,7 +49,11 @@ try {
       plan.push({ name: 'koa + http-proxy (no session)', target: koa, path: '/api/bench', headers: { 'x-csrf': '1' } });
       continue;
     }
-    const target = await startTarget(variant, 'bff.ts', { env: { ...env, BENCH_STORE: storeKind, ...(redis ? { BENCH_REDIS_URL: redis.url } : {}), ...(variant === 'workspace' ? {} : { BENCH_BFF_MODULE: variant }) } });
+    // `<module>:koa` runs that build's Koa route instead of its fast path.
+    const [module, path = 'fast'] = variant.split(':') as [string, string?];
+    const target = await startTarget(variant, 'bff.ts', {
+      env: { ...env, BENCH_STORE: storeKind, BENCH_PATH: path, ...(redis ? { BENCH_REDIS_URL: redis.url } : {}), ...(module === 'workspace' ? {} : { BENCH_BFF_MODULE: module }) },
+    });
     started.push(target);
     const { cookie } = await signIn(target.url);
     plan.push({ name: variant, target, path: '/api/bench', headers: { cookie, 'x-csrf': '1' } });
@@ -81,7 +86,9 @@ try {
   console.log('\nmedians');
   for (const [name, xs] of rows) {
     const m = (f: (x: (typeof xs)[number]) => number) => median(xs.map(f));
-    console.log(`${name.slice(-48).padEnd(48)} ${String(Math.round(m((x) => x.rps))).padStart(6)} req/s  x${round(m((x) => x.rps) / floor, 3).toFixed(3)} of bare  p50 ${m((x) => x.p50).toFixed(2)}  p99 ${m((x) => x.p99).toFixed(2)} ms  ${m((x) => x.cpu).toFixed(0)} µs CPU/req${rate ? `  at ${rate}/s p50 ${m((x) => x.fixedP50!).toFixed(2)} p99 ${m((x) => x.fixedP99!).toFixed(2)} ms` : ''}`);
+    console.log(
+      `${name.slice(-48).padEnd(48)} ${String(Math.round(m((x) => x.rps))).padStart(6)} req/s  x${round(m((x) => x.rps) / floor, 3).toFixed(3)} of bare  p50 ${m((x) => x.p50).toFixed(2)}  p99 ${m((x) => x.p99).toFixed(2)} ms  ${m((x) => x.cpu).toFixed(0)} µs CPU/req${rate ? `  at ${rate}/s p50 ${m((x) => x.fixedP50!).toFixed(2)} p99 ${m((x) => x.fixedP99!).toFixed(2)} ms` : ''}`,
+    );
   }
 } finally {
   for (const t of started.reverse()) await t.stop().catch(() => {});

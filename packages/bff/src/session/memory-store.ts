@@ -13,6 +13,7 @@
 import type { BffLogger } from '../logger.ts';
 import type { SessionIndex, SessionRecord, SessionStore } from './store.ts';
 import { versionOf } from './store.ts';
+import { copyOf, deepFreeze } from './json-copy.ts';
 
 /** Options of {@link MemorySessionStore}. */
 export interface MemorySessionStoreOptions {
@@ -30,7 +31,8 @@ export interface MemorySessionStoreOptions {
 }
 
 interface Entry {
-  json: string;
+  /** The record as JSON would carry it (through a stringify/parse round trip), deep-frozen; reads hand out copies. */
+  record: SessionRecord;
   expiresAt: number;
   index: SessionIndex | undefined;
   /** The record's version (`v`), kept so that setIf needs no parse. */
@@ -85,8 +87,16 @@ export class MemorySessionStore implements SessionStore {
     // At least one: a write must never evict the record it writes.
     this.#maxSessions = Math.max(1, options.maxEntries ?? 10_000);
     this.#maxUnindexed = Math.max(1, options.maxUnindexed ?? this.#maxSessions);
-    this.#sessionLog = new EvictionLog('memory session store full: least recently used sessions evicted (those users must log in again); raise maxEntries or use a shared store', this.#maxSessions, options.logger);
-    this.#unindexedLog = new EvictionLog('memory session store: too many login states and markers, the least recently used evicted (a login whose state went fails with invalid_state); raise maxUnindexed', this.#maxUnindexed, options.logger);
+    this.#sessionLog = new EvictionLog(
+      'memory session store full: least recently used sessions evicted (those users must log in again); raise maxEntries or use a shared store',
+      this.#maxSessions,
+      options.logger,
+    );
+    this.#unindexedLog = new EvictionLog(
+      'memory session store: too many login states and markers, the least recently used evicted (a login whose state went fails with invalid_state); raise maxUnindexed',
+      this.#maxUnindexed,
+      options.logger,
+    );
     this.#timer = setInterval(() => this.sweep(), options.sweepInterval ?? 60_000);
     this.#timer.unref();
   }
@@ -113,8 +123,9 @@ export class MemorySessionStore implements SessionStore {
     const map = entry.index ? this.#sessions : this.#unindexed;
     map.delete(id);
     map.set(id, entry);
-    // Records are stored as JSON so callers never share mutable state with the store.
-    return JSON.parse(entry.json) as SessionRecord;
+    // A copy: callers never share mutable state with the store. Copying the parsed record is ~4x
+    // cheaper than parsing its ~3 kB of JSON on every proxied call (bench/).
+    return copyOf(entry.record);
   }
 
   async set(id: string, record: SessionRecord, ttlMs: number, index?: SessionIndex): Promise<void> {
@@ -144,7 +155,7 @@ export class MemorySessionStore implements SessionStore {
     const entry = this.#live(id);
     if (!entry) return undefined;
     this.#remove(id);
-    return JSON.parse(entry.json) as SessionRecord;
+    return copyOf(entry.record);
   }
 
   async findIds(query: SessionIndex): Promise<string[]> {
@@ -184,7 +195,9 @@ export class MemorySessionStore implements SessionStore {
   #write(id: string, record: SessionRecord, ttlMs: number, index: SessionIndex | undefined): void {
     this.#remove(id);
     const indexed = index?.sub || index?.sid ? index : undefined;
-    const entry: Entry = { json: JSON.stringify(record), expiresAt: Date.now() + ttlMs, index: indexed, version: versionOf(record) ?? undefined };
+    // Through JSON once, at the write: the caller's object is never kept, and what a read returns is
+    // what a shared store would return (no undefined, Dates as strings, ...).
+    const entry: Entry = { record: deepFreeze(JSON.parse(JSON.stringify(record)) as SessionRecord), expiresAt: Date.now() + ttlMs, index: indexed, version: versionOf(record) ?? undefined };
     if (indexed?.sub) addTo(this.#bySub, indexed.sub, id);
     if (indexed?.sid) addTo(this.#bySid, indexed.sid, id);
     const map = indexed ? this.#sessions : this.#unindexed;

@@ -26,6 +26,7 @@ import { openClient, scrub, type RedisConnection, type RedisMode } from './redis
 import { inspectRedis, roundTrip, type RedisStoreInfo } from './redis-health.ts';
 import { INDEX_ADD, REMOVE, RELEASE, EXTEND, WRITE, runScript, type RedisClient } from './redis-scripts.ts';
 import type { LockHandle, SessionIndex, SessionRecord, SessionStore } from './store.ts';
+import { ParsedCache } from './json-copy.ts';
 
 export type { RedisConnection, RedisMode } from './redis-client.ts';
 export type { RedisStoreInfo } from './redis-health.ts';
@@ -67,6 +68,7 @@ export class RedisSessionStore implements SessionStore {
   readonly #owned: boolean;
   readonly #timeout: number;
   readonly #secrets: string[];
+  readonly #parsed = new ParsedCache<SessionRecord>();
   #lastError: string | undefined;
 
   constructor(options: RedisSessionStoreOptions) {
@@ -93,7 +95,8 @@ export class RedisSessionStore implements SessionStore {
 
   async get(id: string): Promise<SessionRecord | undefined> {
     const value = await this.#run(() => this.client.get(this.#key(id)));
-    return value ? (JSON.parse(value) as Stored).r : undefined;
+    // The same text as last time skips the parse; any change (another instance's write) is a new parse.
+    return value ? this.#parsed.parse(id, value, recordOf) : undefined;
   }
 
   async set(id: string, record: SessionRecord, ttlMs: number, index?: SessionIndex): Promise<void> {
@@ -114,6 +117,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async take(id: string): Promise<SessionRecord | undefined> {
+    this.#parsed.delete(id);
     const value = (await this.#run(() => runScript(this.client, REMOVE, [this.#key(id)], []))) as string | null;
     if (!value) return undefined;
     const stored = JSON.parse(value) as Stored;
@@ -129,8 +133,7 @@ export class RedisSessionStore implements SessionStore {
     // The index is a hint (another slot, written in another step): trust only what each record says.
     const keys = candidates.map((id) => this.#key(id));
     // One MGET on a single node; a cluster spreads the records over slots, one GET each.
-    const records =
-      this.mode === 'cluster' ? await Promise.all(keys.map((key) => this.#run(() => this.client.get(key)))) : keys.length ? await this.#run(() => (this.client as Redis).mget(keys)) : [];
+    const records = this.mode === 'cluster' ? await Promise.all(keys.map((key) => this.#run(() => this.client.get(key)))) : keys.length ? await this.#run(() => (this.client as Redis).mget(keys)) : [];
     return candidates.filter((_, n) => {
       const value = records[n];
       if (!value) return false;
@@ -189,7 +192,8 @@ export class RedisSessionStore implements SessionStore {
 
   async #write(id: string, record: SessionRecord, ttlMs: number, index: SessionIndex | undefined, mode: 's' | 'n' | 'v', expected: string): Promise<boolean> {
     const ms = ttl(ttlMs);
-    const i: StoredIndex | undefined = index?.sub || index?.sid ? { ...(index.sub ? { sub: index.sub } : {}), ...(index.sid ? { sid: index.sid } : {}), n: randomBytes(6).toString('base64url') } : undefined;
+    const i: StoredIndex | undefined =
+      index?.sub || index?.sid ? { ...(index.sub ? { sub: index.sub } : {}), ...(index.sid ? { sid: index.sid } : {}), n: randomBytes(6).toString('base64url') } : undefined;
     // Index first: a crash between the steps leaves a stale hint, not an unfindable session.
     if (i) {
       const member = `${id} ${i.n}`;
@@ -225,22 +229,30 @@ export class RedisSessionStore implements SessionStore {
   }
 
   /** Runs one Redis step within the command timeout; any failure is a 503 (fail closed). */
-  async #run<T>(command: () => Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    // ioredis times out commands on a connection, not those queued while a cluster reconnects: bound both.
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Redis did not answer within ${this.#timeout} ms`)), this.#timeout);
+  #run<T>(command: () => Promise<T>): Promise<T> {
+    // One promise and one timer per command, no Promise.race: this runs on every proxied call.
+    return new Promise<T>((resolve, reject) => {
+      const fail = (err: unknown) => {
+        clearTimeout(timer);
+        const message = this.scrub(err instanceof Error ? err.message : String(err));
+        reject(new TemporarilyUnavailable('The session store is unavailable: try again shortly.', { cause: new Error(message) }));
+      };
+      // ioredis times out commands on a connection, not those queued while a cluster reconnects: bound both.
+      const timer = setTimeout(() => fail(new Error(`Redis did not answer within ${this.#timeout} ms`)), this.#timeout);
+      try {
+        command().then((value) => {
+          clearTimeout(timer);
+          resolve(value);
+        }, fail);
+      } catch (err) {
+        fail(err);
+      }
     });
-    try {
-      return await Promise.race([command(), timeout]);
-    } catch (err) {
-      const message = this.scrub(err instanceof Error ? err.message : String(err));
-      throw new TemporarilyUnavailable('The session store is unavailable: try again shortly.', { cause: new Error(message) });
-    } finally {
-      clearTimeout(timer);
-    }
   }
 }
+
+/** The record inside a stored value. */
+const recordOf = (stored: unknown): SessionRecord => (stored as Stored).r;
 
 /** A TTL Redis accepts (a positive integer of ms). */
 function ttl(ms: number): number {

@@ -25,6 +25,32 @@ describe('MemorySessionStore: records and TTL', () => {
     expect(await store.get('missing')).toBeUndefined();
   });
 
+  it('hands out independent deep copies (nested objects too, take included) of what went through JSON', async () => {
+    store = new MemorySessionStore();
+    await store.set('a', { auth: { sub: 'alice', claims: { groups: ['x'] }, tokens: 'jwe' }, at: new Date(0), gone: undefined }, 60_000);
+    const first = (await store.get('a')) as { auth: { claims: { groups: string[] }; tokens: unknown }; v?: string };
+    expect(first).toEqual({ auth: { sub: 'alice', claims: { groups: ['x'] }, tokens: 'jwe' }, at: '1970-01-01T00:00:00.000Z' });
+    expect(Object.isFrozen(first) || Object.isFrozen(first.auth)).toBe(false);
+    first.auth.tokens = { accessToken: 'clear' };
+    first.auth.claims.groups.push('y');
+    first.v = 'changed';
+    const second = await store.get('a');
+    expect(second).toEqual({ auth: { sub: 'alice', claims: { groups: ['x'] }, tokens: 'jwe' }, at: '1970-01-01T00:00:00.000Z' });
+    expect(second).not.toBe(first);
+    const taken = (await store.take('a')) as { auth: { sub: string } };
+    taken.auth.sub = 'mallory';
+    expect(taken.auth.sub).toBe('mallory');
+  });
+
+  it('keeps a "__proto__" key as an own property, as JSON.parse does', async () => {
+    store = new MemorySessionStore();
+    await store.set('a', JSON.parse('{"claims":{"__proto__":{"admin":true}}}') as Record<string, unknown>, 60_000);
+    const read = (await store.get('a')) as { claims: Record<string, unknown> };
+    expect(Object.getPrototypeOf(read.claims)).toBe(Object.prototype);
+    expect(Object.keys(read.claims)).toEqual(['__proto__']);
+    expect((read.claims as { admin?: boolean }).admin).toBeUndefined();
+  });
+
   it('expires a record after its TTL (get, take and findIds all see it gone)', async () => {
     store = new MemorySessionStore();
     await store.set('a', { n: 1 }, 1000, { sub: 'alice', sid: 's1' });
@@ -189,7 +215,7 @@ describe('MemorySessionStore: index', () => {
     expect(await store.findIds({})).toEqual([]);
   });
 
-  it('replaces a record\'s index entries when it is set again', async () => {
+  it("replaces a record's index entries when it is set again", async () => {
     store = new MemorySessionStore();
     await store.set('a', {}, 60_000, { sub: 'alice', sid: 'op-1' });
     await store.set('a', {}, 60_000, { sub: 'alice', sid: 'op-2' });

@@ -29,6 +29,18 @@ describe('RedisSessionStore', () => {
     await store.destroy('never-there');
   });
 
+  it("reads never miss another instance's write, and hand out copies the caller may change", async () => {
+    await store.set('c1', { auth: { sub: 'alice', tokens: 'one' }, v: '1' }, 10_000);
+    const first = (await store.get('c1')) as { auth: { sub: string; tokens: unknown } };
+    first.auth.tokens = { accessToken: 'clear' };
+    first.auth.sub = 'mallory';
+    expect(await store.get('c1')).toEqual({ auth: { sub: 'alice', tokens: 'one' }, v: '1' });
+    expect(await other.setIf('c1', { auth: { sub: 'alice', tokens: 'two' }, v: '2' }, 10_000, undefined, '1')).toBe(true);
+    expect(await store.get('c1')).toEqual({ auth: { sub: 'alice', tokens: 'two' }, v: '2' });
+    await other.destroy('c1');
+    expect(await store.get('c1')).toBeUndefined();
+  });
+
   it('expires records with their TTL', async () => {
     await store.set('short', { x: 1 }, 100);
     expect(await store.get('short')).toBeDefined();
@@ -120,7 +132,7 @@ describe('RedisSessionStore', () => {
     expect(await store.add('jti:c', { again: true }, 10_000)).toBe(true);
   });
 
-  it('setIf: null means nothing stored, a string the stored record\'s v; the index follows the write', async () => {
+  it("setIf: null means nothing stored, a string the stored record's v; the index follows the write", async () => {
     expect(await store.setIf('c1', { v: '1', n: 1 }, 10_000, { sub: 'hank', sid: 'ph' }, null)).toBe(true);
     expect(await store.setIf('c1', { v: 'x' }, 10_000, undefined, null)).toBe(false);
     expect(await store.setIf('c1', { v: '2' }, 10_000, { sub: 'hank', sid: 'ph2' }, '0')).toBe(false);
@@ -185,14 +197,20 @@ describe('RedisSessionStore', () => {
       }
       const wrong = new RedisSessionStore({ url: `redis://limited:${encodeURIComponent(password)}x@127.0.0.1:${redis.port}`, prefix: 't:', commandTimeout: 500 });
       try {
-        const error = await wrong.roundTrip().then(() => undefined, (e: unknown) => e as Error);
+        const error = await wrong.roundTrip().then(
+          () => undefined,
+          (e: unknown) => e as Error,
+        );
         expect(error?.message).toMatch(/round trip/);
         expect(error?.message).toContain(`127.0.0.1:${redis.port}`);
         for (const text of [error!.message, String(error!.cause ?? '')]) {
           expect(text).not.toContain(password);
           expect(text).not.toContain(encodeURIComponent(password));
         }
-        const failed = await wrong.get('x').then(() => undefined, (e: unknown) => e as Error);
+        const failed = await wrong.get('x').then(
+          () => undefined,
+          (e: unknown) => e as Error,
+        );
         expect(failed).toMatchObject({ status: 503 });
         expect(JSON.stringify({ m: failed!.message, c: (failed!.cause as Error).message })).not.toContain('Sekr3t');
       } finally {

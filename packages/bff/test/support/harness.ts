@@ -77,6 +77,21 @@ export function close(server: Server | undefined): Promise<void> {
   });
 }
 
+/** One more BFF (other options, same provider) in its own Koa app and server; `proxy` trusts X-Forwarded-*. */
+export async function startBff(options: BffOptions, proxy = false): Promise<{ url: string; bff: BffMiddleware; stop(): Promise<void> }> {
+  const bff = createBff({ logger: silentLogger, ...options });
+  const server = createServer(appFor(bff, proxy).callback());
+  const url = await listen(server);
+  return {
+    url,
+    bff,
+    async stop() {
+      await close(server);
+      await bff.close();
+    },
+  };
+}
+
 /** The BFF's client registration for `baseUrl`: code + refresh, back-channel logout with sid. */
 export function clientFor(baseUrl: string, id: string, secret: string): ClientMetadata {
   return {

@@ -5,12 +5,11 @@
  * as anonymous by the endpoints that read it.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBff, silentLogger, type BffMiddleware, type SessionOptions } from '../../src/index.ts';
+import type { SessionOptions } from '../../src/index.ts';
 import { BffClient, formAction } from '../support/client.ts';
 import { browse } from '../support/cookie-jar.ts';
-import { appFor, close, listen, startStack, type Stack } from '../support/harness.ts';
+import { startBff, startStack, type Stack } from '../support/harness.ts';
 import { parseSetCookie, setCookiesFor, type ParsedSetCookie } from '../support/http.ts';
 import { loginAgain, loginUntilCallback } from '../support/login.ts';
 import { memoryStore, rawTokens, sessionIdOf, sessionRecord, sessionsOf, tokensOf } from '../support/session.ts';
@@ -185,28 +184,17 @@ describe('tampered cookies are anonymous', () => {
 });
 
 describe('session cookie with an https baseUrl behind a TLS-terminating proxy', () => {
-  const servers: Server[] = [];
-  const bffs: BffMiddleware[] = [];
+  const started: Array<Awaited<ReturnType<typeof startBff>>> = [];
 
   /** Starts a BFF for `baseUrl` in a Koa app with `app.proxy = true`; returns its local URL. */
   async function startHttpsBff(baseUrl: string, session: Partial<SessionOptions> = {}): Promise<string> {
-    const bff = createBff({
-      issuer: stack.provider.issuer,
-      clientId: 'https-bff',
-      clientSecret: httpsSecret,
-      baseUrl,
-      session: { keys: [randomBytes(32).toString('base64url')], ...session },
-      logger: silentLogger,
-    });
-    const server = createServer(appFor(bff, true).callback());
-    servers.push(server);
-    bffs.push(bff);
-    return listen(server);
+    const bff = await startBff({ issuer: stack.provider.issuer, clientId: 'https-bff', clientSecret: httpsSecret, baseUrl, session: { keys: [randomBytes(32).toString('base64url')], ...session } }, true);
+    started.push(bff);
+    return bff.url;
   }
 
   afterAll(async () => {
-    for (const server of servers) await close(server);
-    for (const bff of bffs) await bff.close();
+    for (const bff of started) await bff.stop();
   });
 
   /** Logs in through a BFF whose public origin is `origin` (requests carry X-Forwarded-Proto: https). */

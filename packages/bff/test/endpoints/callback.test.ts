@@ -3,12 +3,11 @@
  * once, with a code from the configured issuer and a verified ID token. Every
  * refusal is a 4xx that creates no session (no session cookie, no record).
  */
-import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBff, silentLogger, type BffMiddleware } from '../../src/index.ts';
+import type { BffMiddleware } from '../../src/index.ts';
 import { BffClient } from '../support/client.ts';
 import { browse } from '../support/cookie-jar.ts';
-import { appFor, close, listen, startStack, type Stack } from '../support/harness.ts';
+import { startBff, startStack, type Stack } from '../support/harness.ts';
 import { dump, setCookiesFor } from '../support/http.ts';
 import { authorizationUrl, loginUntilCallback } from '../support/login.ts';
 import { expectNoTokenIn, memoryStore, sessionIdOf, sessionRecord, sessionsOf, tokensOf } from '../support/session.ts';
@@ -284,27 +283,22 @@ describe('GET /bff/callback: refusals create no session', () => {
 describe('GET /bff/callback: a failed ID token validation', () => {
   // A second BFF for the same client and redirect URI that accepts only ES256
   // ID tokens, while the test provider signs with RS256: every ID token fails.
+  let strictBff: Awaited<ReturnType<typeof startBff>>;
   let strict: BffMiddleware;
-  let server: Server;
   let strictUrl: string;
 
   beforeAll(async () => {
-    strict = createBff({
+    strictBff = await startBff({
       issuer: stack.provider.issuer,
       clientId: stack.client.id,
       clientSecret: stack.client.secret,
       baseUrl: stack.baseUrl,
       idTokenAlgorithms: ['ES256'],
       session: { keys: ['k'.repeat(32)] },
-      logger: silentLogger,
     });
-    server = createServer(appFor(strict).callback());
-    strictUrl = await listen(server);
+    ({ bff: strict, url: strictUrl } = strictBff);
   });
-  afterAll(async () => {
-    await close(server);
-    await strict?.close();
-  });
+  afterAll(() => strictBff?.stop());
 
   it('refuses the login with 401 invalid_token and creates no session', async () => {
     const client = new BffClient(strictUrl);

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTodoApi, type TodoApi } from '../../demo/api/create-api.ts';
 import { DEMO_JOB_KEY, demoJobClient, runJob } from '../../demo/job.ts';
 import { startDemoProvider, type DemoProvider } from '../../demo/provider/create-provider.ts';
+import { extraClientFromEnv } from '../../demo/provider/extra-client.ts';
 import { formAction } from '../helpers/bff-client.ts';
 import { CookieJar, browse } from '../helpers/cookie-jar.ts';
 import { FapiClient, generateKey, type KeyPair } from '../helpers/fapi-client.ts';
@@ -261,6 +262,24 @@ describe('demo provider in FAPI 2.0 mode', () => {
     await expect(
       startDemoProvider({ apiAudience: API_AUDIENCE, securityProfile: 'fapi2', env: {}, clients: [{ clientId: 'old', clientSecret: 'a-long-enough-secret', grantTypes: ['client_credentials'] }] }),
     ).rejects.toThrow(/client old: the FAPI 2.0 profile accepts only private_key_jwt/);
+  });
+});
+
+describe('DEMO_EXTRA_CLIENT in FAPI 2.0 mode', () => {
+  it('registers a client given "jwks" as a private_key_jwt client; refuses private keys and secret + jwks', async () => {
+    const key = await generateKey('ES256');
+    const extra = { client_id: 'extra', jwks: { keys: [key.publicJwk] }, grant_types: ['client_credentials'] };
+    const extraOp = await startDemoProvider({ apiAudience: API_AUDIENCE, securityProfile: 'fapi2', env: { DEMO_EXTRA_CLIENT: JSON.stringify(extra) }, clients: [] });
+    try {
+      const extraClient = await FapiClient.create(extraOp.issuer, 'extra', key);
+      const result = await extraClient.token({ grant_type: 'client_credentials', resource: API_AUDIENCE });
+      expect(result.status, JSON.stringify(result.body)).toBe(200);
+      expect(result.body['token_type']).toBe('DPoP');
+    } finally {
+      await extraOp.stop();
+    }
+    expect(() => extraClientFromEnv({ DEMO_EXTRA_CLIENT: JSON.stringify({ ...extra, jwks: { keys: [key.privateJwk] } }) })).toThrow(/public keys only/);
+    expect(() => extraClientFromEnv({ DEMO_EXTRA_CLIENT: JSON.stringify({ ...extra, client_secret: 'x'.repeat(20) }) })).toThrow(/both "client_secret" and "jwks"/);
   });
 });
 

@@ -143,7 +143,7 @@ describe('demo provider in FAPI 2.0 mode', () => {
     expect(body['refresh_token']).toEqual(expect.any(String));
   });
 
-  it('refreshes with DPoP and private_key_jwt (bound to the same key); rotation revokes the grant on reuse', async () => {
+  it('refreshes with DPoP and private_key_jwt; rotation revokes the grant on reuse', async () => {
     const tokens = await signInAndExchange();
     const withoutProof = await client.token({ grant_type: 'refresh_token', refresh_token: tokens['refresh_token']! }, { dpop: null });
     expect(withoutProof.body['error']).toBe('invalid_grant');
@@ -154,9 +154,16 @@ describe('demo provider in FAPI 2.0 mode', () => {
     expect(decodeJwt(refreshed.body['access_token'] as string).cnf).toEqual({ jkt: client.dpopKey.thumbprint });
     expect(refreshed.body['refresh_token']).not.toBe(tokens['refresh_token']);
 
+    // A confidential client's refresh token is bound by its authentication, not to a DPoP key
+    // (RFC 9449 §5: only public clients' are): a refresh with a new key binds the new access token to it.
+    const other = await generateKey('ES256');
+    const moved = await client.token({ grant_type: 'refresh_token', refresh_token: refreshed.body['refresh_token'] as string }, { dpop: other });
+    expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+    expect(decodeJwt(moved.body['access_token'] as string).cnf).toEqual({ jkt: other.thumbprint });
+
     const reused = await client.token({ grant_type: 'refresh_token', refresh_token: tokens['refresh_token']! });
     expect(reused.body['error']).toBe('invalid_grant');
-    const newest = await client.token({ grant_type: 'refresh_token', refresh_token: refreshed.body['refresh_token'] as string });
+    const newest = await client.token({ grant_type: 'refresh_token', refresh_token: moved.body['refresh_token'] as string });
     expect(newest.body['error']).toBe('invalid_grant');
   });
 

@@ -20,6 +20,7 @@ import { userRoute } from './endpoints/user.ts';
 import { MethodNotAllowed, NotFound } from './errors.ts';
 import { diagnosticsRoute } from './endpoints/diagnostics.ts';
 import { frontchannelLogoutRoute } from './endpoints/frontchannel-logout.ts';
+import { jwksRoute } from './endpoints/jwks.ts';
 import { createConsoleLogger } from './logger.ts';
 import { FixedWindowLimiter, rateLimit } from './middleware/rate-limit.ts';
 import { requireCsrfHeader } from './middleware/csrf-header.ts';
@@ -70,7 +71,7 @@ export interface BffMiddleware extends Koa.Middleware {
 }
 
 /** Every BFF endpoint, as its file declares it. */
-const ROUTES: readonly Route[] = [loginRoute, callbackRoute, userRoute, logoutRoute, backchannelLogoutRoute, frontchannelLogoutRoute, ...sessionsRoutes, diagnosticsRoute];
+const ROUTES: readonly Route[] = [loginRoute, callbackRoute, userRoute, logoutRoute, backchannelLogoutRoute, frontchannelLogoutRoute, ...sessionsRoutes, diagnosticsRoute, jwksRoute];
 
 /**
  * Creates the BFF middleware. Options are validated here, once; a wrong
@@ -85,7 +86,7 @@ export function createBff(input: BffOptions): BffMiddleware {
   const repository = new SessionRepository(store, cipher);
   const provider = new ProviderClient(options, store, cipher);
   const tokens = new TokenManager({ provider, repository, store, logger, refreshSkew: options.refreshSkew, events: options.events, ...(options.hooks.onRefresh ? { onRefresh: options.hooks.onRefresh } : {}) });
-  const clientTokens = new ClientCredentials({ provider, options });
+  const clientTokens = new ClientCredentials({ provider, refreshSkew: options.refreshSkew });
   const bff: Bff = { options, provider, store, repository, tokens, clientTokens, logger };
   if (!options.session.secure) {
     logger.warn({ baseUrl: options.origin }, 'plain-http localhost baseUrl: cookies are sent without Secure and without the __Host- prefix (development only)');

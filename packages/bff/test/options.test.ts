@@ -192,7 +192,8 @@ describe('resolveOptions: each wrong option is named', () => {
     expectOptionError(withOptions((o) => (o.idTokenAlgorithms = [])), 'idTokenAlgorithms');
     expectOptionError(withOptions((o) => (o.clockTolerance = -1)), 'clockTolerance');
     expectOptionError(withOptions((o) => (o.refreshSkew = 'soon')), 'refreshSkew');
-    expectOptionError(withOptions((o) => (o.clientAuthentication = 'private_key_jwt')), 'clientAuthentication');
+    expectOptionError(withOptions((o) => (o.clientAuthentication = 'client_secret_jwt')), 'clientAuthentication');
+    expectOptionError(withOptions((o) => (o.clientAuthentication = 'private_key_jwt')), 'clientPrivateKey', /is required/);
     expectOptionError(withOptions((o) => (o.logger = console.log)), 'logger');
   });
 });

@@ -93,6 +93,8 @@ export function callbackEndpoint(bff: Bff): Koa.Middleware {
       ...(ctx.get('user-agent') ? { userAgent: ctx.get('user-agent').slice(0, 256) } : {}),
       tokens: {
         accessToken: tokens.accessToken,
+        ...(tokens.tokenType === 'DPoP' ? { tokenType: 'DPoP' as const } : {}),
+        ...(tokens.dpopKey ? { dpopKey: tokens.dpopKey } : {}),
         idToken: tokens.idToken!,
         expiresAt: tokens.expiresAt,
         issuedAt: Math.floor(Date.now() / 1000),
@@ -126,12 +128,15 @@ function withError(origin: string, returnTo: string, code: string): string {
   return `${origin}${url.pathname}${url.search}${url.hash}`;
 }
 
-/** RFC 9207: `iss` must equal the issuer when present, and be present when the provider says it sends it. */
+/**
+ * RFC 9207: `iss` must equal the issuer when present, and be present when the provider says it
+ * sends it (or always, under FAPI 2.0).
+ */
 async function checkIssuer(bff: Bff, ctx: Koa.Context): Promise<void> {
   const iss = ctx.query['iss'];
   const metadata = await bff.provider.metadata();
   if (iss === undefined) {
-    if (metadata.authorization_response_iss_parameter_supported === true) throw new InvalidRequest('The authorization response lacks the "iss" parameter the provider promises (RFC 9207).');
+    if (bff.options.requireIss || metadata.authorization_response_iss_parameter_supported === true) throw new InvalidRequest('The authorization response lacks the "iss" parameter the provider promises (RFC 9207).');
     return;
   }
   if (iss !== bff.options.issuer) throw new InvalidRequest('The authorization response comes from another issuer (RFC 9207 "iss" mismatch).');

@@ -5,6 +5,7 @@
  */
 import type Koa from 'koa';
 import type { Bff } from '../context.ts';
+import { dpopThumbprint } from '../protocol/dpop-key.ts';
 import { sessionDeadline } from '../session/lifetime.ts';
 import { idleDeadline } from '../session/record.ts';
 import { authOf, sessionOf } from '../session/session-middleware.ts';
@@ -30,7 +31,8 @@ export function diagnosticsEndpoint(bff: Bff): Koa.Middleware {
             createdAt: iso(auth.createdAt),
             idleExpiresAt: iso(idleDeadline(sessionOf(ctx))),
             absoluteExpiresAt: iso(sessionDeadline(auth, options.session.absoluteTimeout)),
-            accessToken: { present: true, expiresAt: iso(auth.tokens.expiresAt * 1000), expiresInSeconds: auth.tokens.expiresAt - Math.floor(Date.now() / 1000) },
+            // The key's thumbprint says which key the token is bound to; the key itself never leaves the store.
+            accessToken: { present: true, type: auth.tokens.tokenType ?? 'Bearer', ...(auth.tokens.dpopKey ? { dpopJkt: dpopThumbprint(auth.tokens.dpopKey) } : {}), expiresAt: iso(auth.tokens.expiresAt * 1000), expiresInSeconds: auth.tokens.expiresAt - Math.floor(Date.now() / 1000) },
             refreshToken: {
               present: Boolean(auth.tokens.refreshToken),
               expiresAt: iso(auth.tokens.refreshExpiresAt && auth.tokens.refreshExpiresAt * 1000),

@@ -1,18 +1,26 @@
 /**
- * The BFF's view of the OpenID provider: oidc-client-ts's `OidcClient` used
- * server-side as the protocol engine (discovery, authorization request with
- * PKCE, code exchange, refresh, end-session URL, revocation), plus jose for
- * what it does not do (ID token signatures, the discovery issuer check).
+ * The BFF's view of the OpenID provider. oidc-client-ts's `OidcClient`,
+ * used server-side, builds the authorization request (PKCE, state, nonce)
+ * and the end-session URL and keeps the login states; the BFF sends the
+ * token, PAR and revocation requests itself (client_secret_basic/post,
+ * private_key_jwt, DPoP proofs: what oidc-client-ts cannot do in Node), and
+ * jose verifies ID token signatures and the discovery issuer.
  */
 import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
-import { ErrorResponse, Log, OidcClient, type OidcMetadata, type RefreshState, type SigninResponse } from 'oidc-client-ts';
+import { ErrorResponse, Log, OidcClient, type OidcMetadata } from 'oidc-client-ts';
 import { BffError, InvalidToken, TemporarilyUnavailable } from '../errors.ts';
 import type { ResolvedOptions } from '../options.ts';
 import type { TokenCipher } from '../session/crypto.ts';
 import type { SessionStore } from '../session/store.ts';
+import type { ClientAuthConfig } from './client-auth.ts';
+import { dpopThumbprint, generateDpopKey, type DpopPrivateJwk } from './dpop-key.ts';
+import { DpopNonces } from './dpop-nonces.ts';
 import { verifyIdToken } from './id-token.ts';
-import { fetchUserinfo } from './userinfo.ts';
+import { pushAuthorizationRequest } from './par.ts';
 import { createStateStore } from './state-store.ts';
+import { checkAnswer, postToProvider } from './token-endpoint.ts';
+import { readTokenResponse, type TokenResponse } from './token-response.ts';
+import { fetchUserinfo } from './userinfo.ts';
 
 // oidc-client-ts logs nothing unless told; keep it that way (its messages may quote responses).
 Log.setLevel(Log.NONE);
@@ -22,18 +30,22 @@ export interface LoginStateData {
   returnTo: string;
   /** SHA-256 of the browser-binding cookie value. */
   binding: string;
+  /** The session's DPoP key, made at login so the authorization code is bound to it (`dpop_jkt`). */
+  dpopKey?: DpopPrivateJwk;
 }
 
 /** Tokens and claims from a successful code exchange or refresh. */
-export interface ProviderTokens {
-  accessToken: string;
-  refreshToken: string | undefined;
-  idToken: string | undefined;
-  expiresAt: number;
-  scope: string | undefined;
-  /** Refresh token expiry, unix seconds, when the provider sends the non-standard `refresh_expires_in`. */
-  refreshExpiresAt: number | undefined;
+export interface ProviderTokens extends TokenResponse {
   claims: Record<string, unknown> & { sub: string };
+  /** The key the tokens are bound to (`tokenType: 'DPoP'`), or that made the request. */
+  dpopKey: DpopPrivateJwk | undefined;
+}
+
+/** A client-credentials token. */
+export interface ClientToken {
+  accessToken: string;
+  tokenType: 'Bearer' | 'DPoP';
+  expiresAt: number;
 }
 
 /** What an end-session URL carries. */
@@ -51,23 +63,32 @@ export type ProviderMetadata = Partial<OidcMetadata> & {
   authorization_response_iss_parameter_supported?: boolean;
   backchannel_logout_supported?: boolean;
   frontchannel_logout_supported?: boolean;
+  pushed_authorization_request_endpoint?: string;
+  require_pushed_authorization_requests?: boolean;
+  dpop_signing_alg_values_supported?: string[];
 };
 
 /** Wraps an `OidcClient` configured for a confidential client with a server-side state store. */
 export class ProviderClient {
   readonly oidc: OidcClient;
+  /** The last `DPoP-Nonce` of each provider endpoint. */
+  readonly nonces = new DpopNonces();
   readonly #options: ResolvedOptions;
+  readonly #auth: ClientAuthConfig;
+  /** This instance's DPoP key for client-credentials tokens (session tokens have their own). */
+  readonly #instanceKey: DpopPrivateJwk | undefined;
   #jwks: JWTVerifyGetKey | undefined;
 
   constructor(options: ResolvedOptions, store: SessionStore, cipher: TokenCipher) {
     this.#options = options;
+    this.#auth =
+      options.clientAuthentication === 'private_key_jwt'
+        ? { method: 'private_key_jwt', clientId: options.clientId, key: options.clientKey!, issuer: options.issuer }
+        : { method: options.clientAuthentication, clientId: options.clientId, clientSecret: options.clientSecret! };
+    this.#instanceKey = options.dpop ? generateDpopKey(options.dpop) : undefined;
     this.oidc = new OidcClient({
       authority: options.issuer,
       client_id: options.clientId,
-      // RFC 6749 §2.3.1: HTTP Basic carries the form-urlencoded secret; oidc-client-ts sends it as given,
-      // so a secret with `+ / : & = %` failed at strict providers. (client_post sends it form-encoded already.)
-      client_secret: options.clientAuthentication === 'client_secret_basic' ? encodeURIComponent(options.clientSecret) : options.clientSecret,
-      client_authentication: options.clientAuthentication,
       redirect_uri: options.redirectUri,
       post_logout_redirect_uri: `${options.origin}/`,
       response_type: 'code',
@@ -77,7 +98,6 @@ export class ProviderClient {
       filterProtocolClaims: false,
       stateStore: createStateStore(store, cipher),
       requestTimeoutInSeconds: 10,
-      revokeTokenAdditionalContentTypes: ['text/plain'],
       extraQueryParams: options.authorizationParams,
     });
   }
@@ -101,26 +121,36 @@ export class ProviderClient {
     return this.#jwks;
   }
 
-  /** The authorization URL (PKCE S256, state, nonce); the state is stored server-side. */
+  /**
+   * The URL the browser is sent to: the authorization request (PKCE S256, state, nonce, stored
+   * server-side), or with PAR only `client_id` and the pushed request's `request_uri`.
+   */
   async authorizationUrl(data: LoginStateData, nonce: string, params: Record<string, string> = {}): Promise<string> {
     // The standard ones through their own arguments; provider-specific ones on top of authorizationParams.
     const { prompt, max_age, acr_values, login_hint, ui_locales, ...extra } = params;
     // A standard parameter chosen by the browser replaces the configured one (e.g. Google's prompt=consent):
     // sent twice, the provider would refuse the request.
     const configured = Object.fromEntries(Object.entries(this.#options.authorizationParams).filter(([name]) => !(name in params)));
+    // RFC 9449 §10: the code is bound to the session's key, so a stolen code is useless elsewhere.
+    const dpopKey = this.#options.dpop ? generateDpopKey(this.#options.dpop) : undefined;
     const request = await unavailableOnNetworkError(() =>
       this.oidc.createSigninRequest({
-        state: data,
+        state: dpopKey ? { ...data, dpopKey } : data,
         nonce,
         ...(prompt ? { prompt } : {}),
         ...(max_age ? { max_age: Number(max_age) } : {}),
         ...(acr_values ? { acr_values } : {}),
         ...(login_hint ? { login_hint } : {}),
         ...(ui_locales ? { ui_locales } : {}),
-        extraQueryParams: { ...configured, ...extra },
+        extraQueryParams: { ...configured, ...extra, ...(dpopKey ? { dpop_jkt: dpopThumbprint(dpopKey) } : {}) },
       }),
     );
-    return request.url;
+    const metadata = await this.metadata();
+    const par = this.#options.par === 'auto' ? metadata.require_pushed_authorization_requests === true : this.#options.par;
+    if (!par) return request.url;
+    const endpoint = metadata.pushed_authorization_request_endpoint;
+    if (!endpoint) throw new TemporarilyUnavailable('PAR is on ("par" option) but the provider advertises no pushed_authorization_request_endpoint.');
+    return unavailableOnNetworkError(() => pushAuthorizationRequest(request.url, endpoint, { auth: this.#auth, ...(dpopKey ? { dpop: { key: dpopKey, nonces: this.nonces } } : {}) }));
   }
 
   /** Reads the stored state of a callback without consuming it; `undefined` when unknown. */
@@ -135,19 +165,42 @@ export class ProviderClient {
     }
   }
 
-  /** Consumes the state and exchanges the code (client_secret, code_verifier); verifies the ID token. */
+  /**
+   * Consumes the state and exchanges the code (code_verifier, client authentication, a DPoP proof
+   * with the login's key); verifies the ID token. An `error` in the callback is an `ErrorResponse`.
+   */
   async exchangeCode(callbackUrl: string, nonce: string | undefined): Promise<ProviderTokens> {
-    const response = await unavailableOnNetworkError(() => invalidOnValidationError(() => this.oidc.processSigninResponse(callbackUrl)));
-    if (!response.id_token) throw new InvalidToken('The provider returned no ID token: is "openid" in the scope?');
-    return this.#tokens(response, { nonce: nonce ?? '' });
+    const { state, response } = await this.oidc.readSigninResponseState(callbackUrl, true);
+    if (response.error) throw new ErrorResponse({ error: response.error, error_description: response.error_description });
+    if (!response.code || !state.code_verifier) throw new InvalidToken('The callback has no code to exchange.');
+    const { dpopKey } = state.data as LoginStateData;
+    const tokens = await this.#tokenRequest({ grant_type: 'authorization_code', code: response.code, redirect_uri: this.#options.redirectUri, code_verifier: state.code_verifier }, dpopKey);
+    if (!tokens.idToken) throw new InvalidToken('The provider returned no ID token: is "openid" in the scope?');
+    return { ...tokens, claims: await this.#verify(tokens.idToken, { nonce: nonce ?? '' }), dpopKey };
   }
 
-  /** A refresh-token grant; the new ID token (if any) must be about the same subject. */
-  async refresh(refreshToken: string, sub: string, idToken: string | undefined, scope?: string): Promise<ProviderTokens> {
-    // RefreshState is a type-only export at runtime; its fields are all the client reads.
-    const state = { refresh_token: refreshToken, id_token: idToken, session_state: null, profile: { sub }, scope, data: undefined } as unknown as RefreshState;
-    const response = await unavailableOnNetworkError(() => invalidOnValidationError(() => this.oidc.useRefreshToken({ state })));
-    return this.#tokens(response, { sub });
+  /** A refresh-token grant (with the session's DPoP key); the new ID token (if any) must be about the same subject. */
+  async refresh(refreshToken: string, sub: string, scope?: string, dpopKey?: DpopPrivateJwk): Promise<ProviderTokens> {
+    const tokens = await this.#tokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken, scope }, dpopKey);
+    const claims = tokens.idToken ? await this.#verify(tokens.idToken, { sub }) : { sub };
+    return { ...tokens, claims, dpopKey };
+  }
+
+  /** A client-credentials token (bound to this instance's DPoP key when DPoP is on). */
+  async clientCredentials(scope?: string, resource?: string): Promise<ClientToken> {
+    try {
+      const tokens = await this.#tokenRequest({ grant_type: 'client_credentials', scope, resource }, this.#instanceKey);
+      return { accessToken: tokens.accessToken, tokenType: tokens.tokenType, expiresAt: tokens.expiresAt };
+    } catch (err) {
+      // No user to send back to a login: the call cannot be made now, whatever the provider said.
+      if (err instanceof ErrorResponse) throw new TemporarilyUnavailable(`The identity provider refused a client token (${err.error ?? 'error'}).`, { cause: err });
+      throw err;
+    }
+  }
+
+  /** The key client-credentials tokens are bound to. */
+  get instanceDpopKey(): DpopPrivateJwk | undefined {
+    return this.#instanceKey;
   }
 
   /**
@@ -194,34 +247,21 @@ export class ProviderClient {
   async revoke(refreshToken: string): Promise<boolean> {
     const { revocation_endpoint } = await this.metadata();
     if (!revocation_endpoint) return false;
-    await unavailableOnNetworkError(() => this.oidc.revokeToken(refreshToken, 'refresh_token'));
+    const answer = await unavailableOnNetworkError(() => postToProvider({ url: revocation_endpoint, form: { token: refreshToken, token_type_hint: 'refresh_token' }, auth: this.#auth }));
+    checkAnswer(answer, 'revocation endpoint');
     return true;
   }
 
-  async #tokens(response: SigninResponse, expect: { nonce?: string; sub?: string }): Promise<ProviderTokens> {
+  async #tokenRequest(form: Record<string, string | undefined>, dpopKey: DpopPrivateJwk | undefined): Promise<TokenResponse> {
+    const { token_endpoint } = await this.metadata();
+    if (!token_endpoint) throw new TemporarilyUnavailable('The provider advertises no token_endpoint.');
+    const answer = await unavailableOnNetworkError(() => postToProvider({ url: token_endpoint, form, auth: this.#auth, ...(dpopKey ? { dpop: { key: dpopKey, nonces: this.nonces } } : {}) }));
+    return readTokenResponse(checkAnswer(answer, 'token endpoint'), { dpop: dpopKey !== undefined });
+  }
+
+  #verify(idToken: string, expect: { nonce?: string; sub?: string }): Promise<ProviderTokens['claims']> {
     const o = this.#options;
-    let claims: ProviderTokens['claims'] | undefined;
-    if (response.id_token) {
-      claims = await verifyIdToken(response.id_token, await this.keys(), {
-        issuer: o.issuer,
-        clientId: o.clientId,
-        algorithms: o.idTokenAlgorithms,
-        clockTolerance: o.clockTolerance,
-        maxAgeSeconds: 600,
-        ...expect,
-      });
-    }
-    if (!response.access_token) throw new InvalidToken('The provider returned no access token.');
-    return {
-      accessToken: response.access_token,
-      refreshToken: response.refresh_token,
-      idToken: response.id_token,
-      // Without expires_in, assume a short life so the BFF refreshes early rather than late.
-      expiresAt: response.expires_at ?? Math.floor(Date.now() / 1000) + 300,
-      scope: response.scope,
-      refreshExpiresAt: refreshExpiresAt(response),
-      claims: claims ?? { sub: expect.sub ?? '' },
-    };
+    return this.keys().then((keys) => verifyIdToken(idToken, keys, { issuer: o.issuer, clientId: o.clientId, algorithms: o.idTokenAlgorithms, clockTolerance: o.clockTolerance, maxAgeSeconds: 600, ...expect }));
   }
 }
 
@@ -232,20 +272,6 @@ export function isNetworkError(err: unknown): boolean {
   return err.name === 'ErrorTimeout' || err.name === 'AbortError' || err.name === 'TimeoutError' || (err instanceof TypeError && /fetch failed/i.test(err.message)) || /Failed to fetch|ECONNREFUSED|network/i.test(err.message);
 }
 
-/**
- * oidc-client-ts checks some ID token claims itself (nonce, sub, iss…) and throws
- * plain errors: those are invalid tokens (401), not server errors. OAuth error
- * responses and network failures keep their own meaning.
- */
-async function invalidOnValidationError<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    if (err instanceof ErrorResponse || isNetworkError(err) || !(err instanceof Error) || /No matching state/.test(err.message)) throw err;
-    throw new InvalidToken('The provider\'s token response failed validation.', { cause: err });
-  }
-}
-
 async function unavailableOnNetworkError<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
@@ -253,9 +279,4 @@ async function unavailableOnNetworkError<T>(work: () => Promise<T>): Promise<T> 
     if (isNetworkError(err)) throw new TemporarilyUnavailable('The identity provider could not be reached: try again shortly.', { cause: err });
     throw err;
   }
-}
-
-function refreshExpiresAt(response: SigninResponse): number | undefined {
-  const seconds = (response as unknown as { refresh_expires_in?: unknown }).refresh_expires_in;
-  return typeof seconds === 'number' && seconds > 0 ? Math.floor(Date.now() / 1000) + seconds : undefined;
 }

@@ -6,22 +6,23 @@
 import http, { type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
-import type Koa from 'koa';
+import { Readable } from 'node:stream';
 import httpProxy from 'http-proxy';
 import type { Bff } from '../context.ts';
-import { BadGateway, CsrfRequired, GatewayTimeout, LengthRequired, PayloadTooLarge, SessionExpired, StepUpRequired, Unauthenticated } from '../errors.ts';
+import { BadGateway, CsrfRequired, GatewayTimeout, LengthRequired, PayloadTooLarge, StepUpRequired } from '../errors.ts';
 import { notify } from '../events.ts';
 import type { ResolvedOptions } from '../options.ts';
 import { RepeatedLog } from '../repeated-log.ts';
 import type { LoadedSession, SessionReader } from '../session/proxy-session.ts';
-import { authOf, endSession, sessionOf } from '../session/session-middleware.ts';
 import type { UserSession } from '../session/user-session.ts';
 import { checkDeclaredLength, limitedBody } from './body-limit.ts';
+import { DpopUpstream } from './dpop-upstream.ts';
 import { rewriteHeaders } from './forwarded-headers.ts';
 import { deniedHeaders, filterResponseHeaders } from './response-headers.ts';
 import { checkStepUp, stepUpChallenge } from './step-up.ts';
 import { answerError, sameOrigin } from './raw-answer.ts';
-import { pathBelow } from './upstream-path.ts';
+import { chooseCredential, presentCredential, type TokenSession } from './upstream-credential.ts';
+import { pathBelow, upstreamUrl } from './upstream-path.ts';
 
 const DEFAULT_DENIED = deniedHeaders({ remove: [], keep: [] });
 
@@ -41,10 +42,14 @@ export class ProxyEngine {
   readonly proxy = httpProxy.createProxyServer({ changeOrigin: true, xfwd: false });
   readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 256 });
+  /** DPoP-bound calls: the APIs' nonces, and the one retry a `use_dpop_nonce` answer earns. */
+  readonly dpop = new DpopUpstream();
 
   constructor() {
     // The BFF owns the cookies of its origin: an upstream API does not set any.
     this.proxy.on('proxyRes', (proxyRes, req, res) => {
+      // A DPoP call the API answered with a nonce to use: sent again with it (the response is not passed on).
+      if (this.dpop.retried(proxyRes, req, res)) return;
       // RFC 9470: the API asks for a stronger login. The SPA gets the BFF's own answer; the session stays.
       const challenge = proxyRes.statusCode === 401 ? stepUpChallenge(proxyRes.headers) : undefined;
       if (challenge) {
@@ -58,6 +63,7 @@ export class ProxyEngine {
       // Hop-by-hop: the upstream's connection is not the browser's. Honour what the browser asked.
       for (const name of ['connection', 'keep-alive', 'proxy-connection']) delete proxyRes.headers[name];
       proxyRes.headers['connection'] = (req as Tagged)[CLIENT_CONNECTION] === 'close' ? 'close' : 'keep-alive';
+      this.dpop.pass(proxyRes, req, res);
     });
     // A WebSocket whose browser side closes must not leave its upstream connection open.
     this.proxy.on('proxyReqWs', (proxyReq, _req, socket) => {
@@ -124,7 +130,7 @@ export function createApiHandler(bff: Bff, engine: ProxyEngine, route: Route, se
     const rest = pathBelow(path, route.path);
     if (session && stepUp) checkStepUp(route, session.auth);
     const raw = session && new RawTokenSession(session, sessions, res);
-    const accessToken = await chooseBearer(bff, route, raw);
+    const credential = await chooseCredential(bff, route, raw);
     // Persist a renewed idle timeout before the response is handed over.
     if (raw) await raw.renew();
 
@@ -136,7 +142,9 @@ export function createApiHandler(bff: Bff, engine: ProxyEngine, route: Route, se
     const tagged = req as Tagged;
     tagged[CLIENT_CONNECTION] = String(req.headers['connection'] ?? '').toLowerCase();
     tagged[DENIED] = denied;
-    rewriteHeaders(req.headers, { accessToken, peerIp: req.socket.remoteAddress ?? '', publicUrl, trustProxy });
+    rewriteHeaders(req.headers, { accessToken: credential?.scheme === 'Bearer' ? credential.token : undefined, peerIp: req.socket.remoteAddress ?? '', publicUrl, trustProxy });
+    const url = credential?.scheme === 'DPoP' ? upstreamUrl(route.target, rest) : '';
+    presentCredential(req.headers, credential, { method: req.method ?? 'GET', url, nonces: engine.dpop.nonces });
     // Re-frame a streamed body explicitly (Transfer-Encoding is hop-by-hop and was removed above).
     if (chunked) req.headers['transfer-encoding'] = 'chunked';
     req.url = `${rest}${search}`;
@@ -149,10 +157,12 @@ export function createApiHandler(bff: Bff, engine: ProxyEngine, route: Route, se
           tagged[UPSTREAM]?.destroy();
         })
       : undefined;
+    const dpop = credential?.scheme === 'DPoP';
+    const options = { target, agent, proxyTimeout: route.timeout, ...(buffer ? { buffer } : {}), ...(dpop ? { selfHandleResponse: true } : {}) };
     await new Promise<void>((resolve) => {
       res.once('close', resolve);
       if (events.proxied) res.once('close', () => notify(() => events.proxied!({ route: route.path, status: res.statusCode, seconds: (Date.now() - started) / 1000 })));
-      engine.proxy.web(req, res, { target, agent, proxyTimeout: route.timeout, ...(buffer ? { buffer } : {}) }, (err: NodeJS.ErrnoException) => {
+      const onError = (err: NodeJS.ErrnoException): void => {
         const timedOut = Date.now() - started >= route.timeout;
         failures.report(`${err.code ?? 'error'} ${timedOut} ${overflow}`, bff.logger.warn, { route: route.path, code: err.code, timedOut, overflow }, 'upstream API failed');
         if (res.headersSent) {
@@ -163,7 +173,16 @@ export function createApiHandler(bff: Bff, engine: ProxyEngine, route: Route, se
         const error = overflow ? new PayloadTooLarge(route.maxBodySize) : timedOut ? new GatewayTimeout() : new BadGateway();
         res.writeHead(error.status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
         res.end(JSON.stringify(error.toJSON()));
-      });
+      };
+      if (dpop) {
+        // Only a call without a body can go again (for an API's DPoP nonce): its body is not kept.
+        const resend = chunked || Number(req.headers['content-length'] ?? 0) > 0 ? undefined : () => {
+          presentCredential(req.headers, credential, { method: req.method ?? 'GET', url, nonces: engine.dpop.nonces });
+          engine.proxy.web(req, res, { ...options, buffer: Readable.from([]) }, onError);
+        };
+        engine.dpop.track(req, { url, resend });
+      }
+      engine.proxy.web(req, res, options, onError);
     });
   }
 
@@ -194,44 +213,5 @@ class RawTokenSession implements TokenSession {
   }
   renew(): Promise<void> {
     return this.sessions.renew(this.session, (value) => void this.res.appendHeader('set-cookie', value));
-  }
-}
-
-/** What the token choice needs of the session: its id and auth, and how to end it. */
-export interface TokenSession {
-  id: string;
-  auth: UserSession;
-  /** Ends the session (its refresh token was refused). */
-  end(): Promise<void>;
-}
-
-/** The bearer token a route's request carries (its `token` type), or `undefined` for `none`. */
-export async function chooseBearer(bff: Bff, route: Route, session: TokenSession | undefined): Promise<string | undefined> {
-  switch (route.token) {
-    case 'none':
-      return undefined;
-    case 'client':
-      return bff.clientTokens.accessToken(route.scope, route.resource);
-    case 'userOrClient':
-      return session ? userAccessToken(bff, session) : bff.clientTokens.accessToken(route.scope, route.resource);
-    case 'user':
-      if (!session) throw new Unauthenticated();
-      return userAccessToken(bff, session);
-  }
-}
-
-/** {@link chooseBearer} for a Koa context with a session (the WebSocket handshake). */
-export async function bearerFor(bff: Bff, route: Route, ctx: Koa.Context): Promise<string | undefined> {
-  const auth = authOf(ctx);
-  return chooseBearer(bff, route, auth && { id: sessionOf(ctx).externalKey, auth, end: () => endSession(ctx, bff.repository, bff.options) });
-}
-
-/** The signed-in user's access token (refreshed when due); a refused refresh token ends the session. */
-async function userAccessToken(bff: Bff, session: TokenSession): Promise<string> {
-  try {
-    return await bff.tokens.userAccessToken({ id: session.id, auth: session.auth });
-  } catch (err) {
-    if (err instanceof SessionExpired) await session.end();
-    throw err;
   }
 }

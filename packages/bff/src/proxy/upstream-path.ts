@@ -30,3 +30,9 @@ function dot(segment: string): boolean {
   const name = segment.split(';', 1)[0];
   return name === '.' || name === '..';
 }
+
+/** The URL the API receives for `rest` below a route with `target`, as http-proxy joins them (`//` collapsed). */
+export function upstreamUrl(target: string, rest: string): string {
+  const url = new URL(target);
+  return `${url.origin}${`${url.pathname}${rest}`.replace(/\/+/g, '/')}`;
+}

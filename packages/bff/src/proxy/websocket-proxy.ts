@@ -14,9 +14,10 @@ import type { Bff } from '../context.ts';
 import { BffError } from '../errors.ts';
 import type { ResolvedOptions } from '../options.ts';
 import { commitSession } from '../session/session-middleware.ts';
-import { bearerFor, type ProxyEngine } from './api-proxy.ts';
+import type { ProxyEngine } from './api-proxy.ts';
+import { credentialFor, presentCredential, type UpstreamCredential } from './upstream-credential.ts';
 import { rewriteHeaders } from './forwarded-headers.ts';
-import { pathBelow } from './upstream-path.ts';
+import { pathBelow, upstreamUrl } from './upstream-path.ts';
 
 type Route = ResolvedOptions['apis'][number];
 
@@ -39,18 +40,22 @@ export function createUpgradeHandler(bff: Bff, engine: ProxyEngine, session: Koa
   async function forward(route: Route, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     if (req.headers.origin !== bff.options.origin) return refuse(socket, 403, 'Forbidden');
     const ctx = app.createContext(req, new ServerResponse(req));
-    let accessToken: string | undefined;
+    let credential: UpstreamCredential | undefined;
+    let url = '';
     const handshake = compose([
       session,
       async (c: Koa.Context) => {
         const rest = pathBelow(c.path, route.path);
-        accessToken = await bearerFor(bff, route, c);
+        credential = await credentialFor(bff, route, c);
+        url = upstreamUrl(route.target, rest);
         await commitSession(c);
         req.url = `${rest}${c.search}`;
       },
     ]);
     await handshake(ctx, async () => {});
-    rewriteHeaders(req.headers, { accessToken, peerIp: ctx.req.socket.remoteAddress ?? '', publicUrl, trustProxy: app.proxy, upgrade: true });
+    rewriteHeaders(req.headers, { accessToken: credential?.scheme === 'Bearer' ? credential.token : undefined, peerIp: ctx.req.socket.remoteAddress ?? '', publicUrl, trustProxy: app.proxy, upgrade: true });
+    // The handshake is a GET to the API's URL: that is what a DPoP proof for it names.
+    presentCredential(req.headers, credential, { method: 'GET', url, nonces: engine.dpop.nonces });
     const { target, agent } = engine.upstream(route);
     engine.proxy.ws(req, socket, head, { target, agent }, (err: NodeJS.ErrnoException) => {
       bff.logger.warn({ route: route.path, code: err.code }, 'upstream WebSocket failed');

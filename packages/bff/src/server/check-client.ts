@@ -14,6 +14,8 @@
  * environment variable that set it, never the value.
  */
 import { randomBytes } from 'node:crypto';
+import { authenticateClient, type ClientAuthConfig } from '../protocol/client-auth.ts';
+import type { ClientKey } from '../protocol/client-key.ts';
 import type { EndSessionStyle } from '../protocol/profiles.ts';
 import { networkReason } from './health.ts';
 
@@ -21,8 +23,13 @@ import { networkReason } from './health.ts';
 export interface ClientCheckInput {
   issuer: string;
   clientId: string;
-  clientSecret: string;
-  clientAuthentication: 'client_secret_basic' | 'client_secret_post';
+  clientSecret?: string | undefined;
+  clientAuthentication: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+  /** The key of `private_key_jwt`. */
+  clientKey?: ClientKey | undefined;
+  /** Sender-constrained tokens and PAR as resolved (absent: off). */
+  dpop?: string | undefined;
+  par?: boolean | 'auto';
   /** The redirect URI the BFF sends (`{baseUrl}{path}/callback`). */
   redirectUri: string;
   scope: string;
@@ -66,6 +73,10 @@ export async function checkClient(input: ClientCheckInput, options: { fetch?: ty
   if (methods && !methods.includes(input.clientAuthentication)) {
     warnings.push(`the provider does not list ${input.clientAuthentication} in token_endpoint_auth_methods_supported (${methods.join(', ')}): set "clientAuthentication" (PORTCULLIS_CLIENT_AUTHENTICATION) to the method the client is registered with`);
   }
+
+  const security = securityRows(input, metadata);
+  rows.push(['security', security.text]);
+  warnings.push(...security.warnings);
 
   const revocation = typeof metadata['revocation_endpoint'] === 'string' ? metadata['revocation_endpoint'] : undefined;
   if (revocation) rows.push(['revocation', `${revocation}: ${input.logout.revokeTokens ? 'logout revokes the refresh token' : 'advertised; logout.revokeTokens is off, refresh tokens stay valid until they expire'}`]);
@@ -127,13 +138,8 @@ async function tryCredentials(input: ClientCheckInput, metadata: Record<string, 
   const where = `${input.clientId} at ${endpoint} (${method})`;
   const attempt = async (): Promise<TokenAnswer> => {
     const body = new URLSearchParams({ grant_type: 'authorization_code', code: `portcullis-check-${randomBytes(16).toString('base64url')}`, redirect_uri: input.redirectUri });
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (method === 'client_secret_post') {
-      body.set('client_id', input.clientId);
-      body.set('client_secret', input.clientSecret);
-    } else {
-      headers['authorization'] = `Basic ${Buffer.from(`${input.clientId}:${encodeURIComponent(input.clientSecret)}`).toString('base64')}`;
-    }
+    const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' };
+    await authenticateClient(authConfig(input), body, headers);
     const response = await fetchImpl(endpoint, { method: 'POST', headers, body, redirect: 'error', signal: AbortSignal.timeout(timeoutMs) });
     const answer = (await response.json().catch(() => undefined)) as { error?: unknown; error_description?: unknown } | undefined;
     const error = typeof answer?.error === 'string' ? answer.error : undefined;
@@ -162,6 +168,27 @@ async function tryCredentials(input: ClientCheckInput, metadata: Record<string, 
   }
   if (answer.status >= 500 || !error) return { ok: false, text: `${where}: FAILED: the token endpoint answered ${said}` };
   return { ok: false, text: `${where}: FAILED: unexpected answer to a token request (${said}): check "clientSecret" (${SECRET_VARIABLES}) and "clientAuthentication" (${method})` };
+}
+
+/** The client authentication of `input`, as the BFF sends it. */
+function authConfig(input: ClientCheckInput): ClientAuthConfig {
+  if (input.clientAuthentication === 'private_key_jwt') return { method: 'private_key_jwt', clientId: input.clientId, key: input.clientKey!, issuer: input.issuer };
+  return { method: input.clientAuthentication, clientId: input.clientId, clientSecret: input.clientSecret ?? '' };
+}
+
+/** What PAR and DPoP will do with this provider, and what the provider does not offer. */
+function securityRows(input: ClientCheckInput, metadata: Record<string, unknown>): { text: string; warnings: string[] } {
+  const warnings: string[] = [];
+  const parEndpoint = typeof metadata['pushed_authorization_request_endpoint'] === 'string';
+  const parRequired = metadata['require_pushed_authorization_requests'] === true;
+  const par = input.par === true || (input.par === 'auto' && parRequired);
+  if (par && !parEndpoint) warnings.push('"par" is on but the provider advertises no pushed_authorization_request_endpoint: logins will fail');
+  if (!par && parRequired) warnings.push('the provider requires pushed authorization requests: set "par" (PORTCULLIS_PAR) to true or auto');
+  const algs = stringList(metadata['dpop_signing_alg_values_supported']);
+  if (input.dpop && !algs) warnings.push('"dpop" is on but the provider advertises no dpop_signing_alg_values_supported: it may not bind tokens (they are then sent as bearer tokens)');
+  else if (input.dpop && !algs!.includes(input.dpop)) warnings.push(`the provider does not list ${input.dpop} in dpop_signing_alg_values_supported (${algs!.join(', ')}): set "dpop": { "alg": … } (PORTCULLIS_DPOP) to one it lists`);
+  const text = `${par ? 'pushed authorization requests' : 'authorization requests in the browser\'s URL'}; ${input.dpop ? `DPoP-bound tokens (${input.dpop} proofs)` : 'bearer tokens'}`;
+  return { text, warnings };
 }
 
 /** Whether sessions can outlive one access token: `offline_access` in the scope and at the provider. */

@@ -61,7 +61,7 @@ export async function checkConfig(config: ServerConfig, options: { timeoutMs?: n
     const ok = failed.length === 0;
     lines.unshift(ok ? 'portcullis check: OK' : `portcullis check: FAILED (${failed.join(', ')})`);
     // Whatever a provider echoes, the secret never reaches the terminal.
-    const secret = resolved.clientSecret;
+    const secret = resolved.clientSecret ?? '';
     return { ok, lines: secret.length >= 4 ? lines.map((line) => line.split(secret).join('***')) : lines };
   } finally {
     await store.close();

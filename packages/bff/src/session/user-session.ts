@@ -3,9 +3,15 @@
  * gets an opaque cookie, and `/bff/user` shows the claims, never the tokens.
  */
 
+import type { DpopPrivateJwk } from '../protocol/dpop-key.ts';
+
 /** The provider's tokens for one session. */
 export interface TokenSet {
   accessToken: string;
+  /** `'DPoP'` when the access token is bound to {@link TokenSet.dpopKey} (RFC 9449); absent for bearer tokens. */
+  tokenType?: 'DPoP';
+  /** The session's DPoP private key (with `dpop` on): encrypted at rest with the tokens, never sent anywhere. */
+  dpopKey?: DpopPrivateJwk;
   refreshToken?: string;
   idToken: string;
   /** Access token expiry, unix seconds. */

@@ -2,24 +2,21 @@
  * The BFF's own access tokens (client credentials grant), for APIs routed
  * with `token: 'client'` or `'userOrClient'`: machine-to-machine calls.
  * Cached per (scope, resource) until shortly before expiry; one grant at a
- * time per cache key.
+ * time per cache key. With DPoP they are bound to the instance's key.
  */
-import { TemporarilyUnavailable } from '../errors.ts';
-import type { ResolvedOptions } from '../options.ts';
-import type { ProviderClient } from '../protocol/provider-client.ts';
-import { SingleFlight } from './single-flight.ts';
+import type { ClientToken, ProviderClient } from '../protocol/provider-client.ts';
 import { expiresWithin } from './expiry.ts';
+import { SingleFlight } from './single-flight.ts';
 
-interface Cached {
-  accessToken: string;
-  expiresAt: number;
+interface Cached extends ClientToken {
   issuedAt: number;
 }
 
 /** What the client-credentials cache works with. */
 export interface ClientCredentialsDeps {
-  provider: Pick<ProviderClient, 'metadata'>;
-  options: Pick<ResolvedOptions, 'clientId' | 'clientSecret' | 'clientAuthentication' | 'refreshSkew'>;
+  provider: Pick<ProviderClient, 'clientCredentials'>;
+  /** Renew a token that expires within this many seconds (capped at half its life). */
+  refreshSkew: number;
 }
 
 /** Client-credentials tokens with a cache. */
@@ -32,42 +29,18 @@ export class ClientCredentials {
     this.#deps = deps;
   }
 
-  /** A valid client access token for `scope` and `resource`. */
-  async accessToken(scope?: string, resource?: string): Promise<string> {
+  /** A valid client token for `scope` and `resource` (its type says whether it is DPoP-bound). */
+  async token(scope?: string, resource?: string): Promise<ClientToken> {
     const key = `${scope ?? ''} ${resource ?? ''}`;
     const cached = this.#cache.get(key);
-    if (cached && !expiresWithin(cached.expiresAt, cached.issuedAt, this.#deps.options.refreshSkew)) return cached.accessToken;
-    const fresh = await this.#flights.run(key, () => this.#request(scope, resource));
+    if (cached && !expiresWithin(cached.expiresAt, cached.issuedAt, this.#deps.refreshSkew)) return cached;
+    const fresh = await this.#flights.run(key, async () => ({ ...(await this.#deps.provider.clientCredentials(scope, resource)), issuedAt: Math.floor(Date.now() / 1000) }));
     this.#cache.set(key, fresh);
-    return fresh.accessToken;
+    return fresh;
   }
 
-  async #request(scope?: string, resource?: string): Promise<Cached> {
-    const { options, provider } = this.#deps;
-    const { token_endpoint } = await provider.metadata();
-    if (!token_endpoint) throw new TemporarilyUnavailable('The provider advertises no token_endpoint.');
-    const body = new URLSearchParams({ grant_type: 'client_credentials' });
-    if (scope) body.set('scope', scope);
-    if (resource) body.set('resource', resource);
-    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
-    if (options.clientAuthentication === 'client_secret_basic') {
-      // RFC 6749 §2.3.1: form-urlencode each part before base64.
-      headers['authorization'] = `Basic ${Buffer.from(`${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`).toString('base64')}`;
-    } else {
-      body.set('client_id', options.clientId);
-      body.set('client_secret', options.clientSecret);
-    }
-    let response: Response;
-    try {
-      response = await fetch(token_endpoint, { method: 'POST', headers, body, signal: AbortSignal.timeout(10_000) });
-    } catch (err) {
-      throw new TemporarilyUnavailable('The identity provider could not be reached for a client token.', { cause: err });
-    }
-    const json = (await response.json().catch(() => ({}))) as { access_token?: string; expires_in?: number; error?: string };
-    if (!response.ok || typeof json.access_token !== 'string') {
-      throw new TemporarilyUnavailable(`The identity provider refused a client token (${json.error ?? response.status}).`);
-    }
-    const issuedAt = Math.floor(Date.now() / 1000);
-    return { accessToken: json.access_token, issuedAt, expiresAt: issuedAt + (json.expires_in ?? 60) };
+  /** A valid client access token for `scope` and `resource`. */
+  async accessToken(scope?: string, resource?: string): Promise<string> {
+    return (await this.token(scope, resource)).accessToken;
   }
 }

@@ -87,12 +87,17 @@ export class TokenManager {
    * store cannot be reached.
    */
   async userAccessToken(session: SignedInSession): Promise<string> {
+    return (await this.userTokens(session)).accessToken;
+  }
+
+  /** {@link userAccessToken} with the whole token set (its type and DPoP key). */
+  async userTokens(session: SignedInSession): Promise<TokenSet> {
     const { auth } = session;
     auth.tokens = this.#unsaved.newest(session.id, auth.tokens);
-    if (!this.expiring(auth.tokens)) return auth.tokens.accessToken;
-    if (Date.now() < this.#providerBackoffUntil && usable(auth.tokens)) return auth.tokens.accessToken;
+    if (!this.expiring(auth.tokens)) return auth.tokens;
+    if (Date.now() < this.#providerBackoffUntil && usable(auth.tokens)) return auth.tokens;
     auth.tokens = await this.#refreshes.run(session.id, () => this.#refresh(session.id, auth.tokens));
-    return auth.tokens.accessToken;
+    return auth.tokens;
   }
 
   /** Tokens held because the store could not take them yet (sessions), for tests and diagnostics. */
@@ -143,7 +148,7 @@ export class TokenManager {
     }
     let fresh: ProviderTokens;
     try {
-      fresh = await provider.refresh(refreshToken, current.sub, current.tokens.idToken, current.tokens.scope);
+      fresh = await provider.refresh(refreshToken, current.sub, current.tokens.scope, current.tokens.dpopKey);
     } catch (err) {
       const outcome = err instanceof ErrorResponse && err.error === 'invalid_grant' ? 'invalid_grant' : err instanceof InvalidToken || err instanceof ErrorResponse ? 'failed' : 'provider_unreachable';
       notify(() => this.#deps.events?.refresh?.({ outcome }));
@@ -182,8 +187,11 @@ function merged(previous: TokenSet, fresh: ProviderTokens): TokenSet {
   const refreshToken = fresh.refreshToken ?? previous.refreshToken;
   const scope = fresh.scope ?? previous.scope;
   const refreshExpiresAt = fresh.refreshExpiresAt ?? (fresh.refreshToken ? undefined : previous.refreshExpiresAt);
+  const dpopKey = fresh.dpopKey ?? previous.dpopKey;
   return {
     accessToken: fresh.accessToken,
+    ...(fresh.tokenType === 'DPoP' ? { tokenType: 'DPoP' as const } : {}),
+    ...(dpopKey ? { dpopKey } : {}),
     ...(refreshToken ? { refreshToken } : {}),
     idToken: fresh.idToken ?? previous.idToken,
     expiresAt: fresh.expiresAt,

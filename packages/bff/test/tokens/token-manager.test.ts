@@ -38,7 +38,7 @@ class FakeProvider {
     if (this.fail) throw this.fail;
     await this.onGrant();
     const n = this.grants;
-    return { accessToken: `AT-${n}`, refreshToken: `RT-${n}`, idToken: undefined, expiresAt: now() + 300, scope: undefined, refreshExpiresAt: undefined, claims: { sub } };
+    return { accessToken: `AT-${n}`, tokenType: 'Bearer', refreshToken: `RT-${n}`, idToken: undefined, expiresAt: now() + 300, scope: undefined, refreshExpiresAt: undefined, claims: { sub }, dpopKey: undefined };
   }
   async revoke(token: string): Promise<boolean> {
     this.revoked.push(token);

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, getPath, setPath, type Json } from './types.ts';
 
-type Kind = 'string' | 'int' | 'number' | 'bool' | 'auto' | 'hops' | 'csv' | 'json';
+type Kind = 'string' | 'int' | 'number' | 'bool' | 'auto' | 'hops' | 'csv' | 'json' | 'dpop';
 
 /** One environment variable. */
 export interface EnvVariable {
@@ -29,7 +29,12 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
   { name: 'PORTCULLIS_USERINFO', option: 'userinfo', kind: 'auto', description: 'Merge userinfo claims at login: true, false or auto (default: per provider).' },
   { name: 'PORTCULLIS_SCOPE', option: 'scope', kind: 'string', description: 'Scopes to request (space-separated).' },
   { name: 'PORTCULLIS_PATH', option: 'path', kind: 'string', description: 'Path of the BFF endpoints (default /bff).' },
-  { name: 'PORTCULLIS_CLIENT_AUTHENTICATION', option: 'clientAuthentication', kind: 'string', description: 'client_secret_basic or client_secret_post.' },
+  { name: 'PORTCULLIS_CLIENT_AUTHENTICATION', option: 'clientAuthentication', kind: 'string', description: 'client_secret_basic, client_secret_post or private_key_jwt.' },
+  { name: 'PORTCULLIS_CLIENT_PRIVATE_KEY', option: 'clientPrivateKey', kind: 'string', secret: true, description: 'The private key of private_key_jwt: PEM or a private JWK as JSON.' },
+  { name: 'PORTCULLIS_PROFILE', option: 'profile', kind: 'string', description: 'fapi2: the FAPI 2.0 Security Profile (PAR, DPoP, private_key_jwt, iss required).' },
+  { name: 'PORTCULLIS_DPOP', option: 'dpop', kind: 'dpop', description: 'DPoP-bound tokens: true, false, ES256 or EdDSA (the proof algorithm).' },
+  { name: 'PORTCULLIS_PAR', option: 'par', kind: 'auto', description: 'Pushed authorization requests: true, false or auto (default: when the provider requires them).' },
+  { name: 'PORTCULLIS_JWKS', option: 'jwks', kind: 'bool', description: 'Serve GET /bff/jwks: the public key of the private_key_jwt key.' },
   { name: 'PORTCULLIS_AUTHORIZATION_PARAMS', option: 'authorizationParams', kind: 'json', description: 'Extra authorization parameters, JSON object.' },
   { name: 'PORTCULLIS_ID_TOKEN_ALGORITHMS', option: 'idTokenAlgorithms', kind: 'csv', description: 'Accepted ID token algorithms, comma-separated.' },
   { name: 'PORTCULLIS_CLOCK_TOLERANCE', option: 'clockTolerance', kind: 'number', description: 'Clock tolerance, seconds.' },
@@ -170,6 +175,11 @@ export function parseEnv(variable: EnvVariable, text: string, source: string): u
       if (t === '1' || t === '0') return t === '1';
       return fail(`must be ${variable.kind === 'hops' ? 'true, false or a number of proxies' : variable.kind === 'auto' ? 'true, false or auto' : 'true or false'}${shown}`);
     }
+    case 'dpop':
+      if (['true', 'yes', 'on', '1'].includes(t)) return true;
+      if (['false', 'no', 'off', '0'].includes(t)) return false;
+      if (t === 'es256' || t === 'eddsa') return { alg: t === 'es256' ? 'ES256' : 'EdDSA' };
+      return fail(`must be true, false, ES256 or EdDSA${shown}`);
     case 'csv':
       return variable.option === 'session.keys' ? splitKeys(text) : text.split(',').map((s) => s.trim()).filter(Boolean);
     case 'json':

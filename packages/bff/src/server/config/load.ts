@@ -117,7 +117,7 @@ function structuredCloneSafe(value: Json): Json {
 }
 
 /** The option paths whose values may be `{ "file": … }` or `{ "env": … }` in a config file (lists: each item too). */
-const SECRET_OPTIONS = ['clientSecret', 'session.keys', 'session.store.url', 'session.store.cluster', 'session.store.password', 'session.store.sentinelPassword'] as const;
+const SECRET_OPTIONS = ['clientSecret', 'clientPrivateKey', 'session.keys', 'session.store.url', 'session.store.cluster', 'session.store.password', 'session.store.sentinelPassword'] as const;
 
 interface RefContext {
   baseDir: string;
@@ -135,7 +135,8 @@ async function resolveSecretRefs(raw: Json, context: RefContext): Promise<void> 
       setPath(raw, option, option === 'session.keys' ? splitKeys(text) : text.split(',').map((s) => s.trim()).filter(Boolean));
     } else if (isList && Array.isArray(value)) {
       setPath(raw, option, value.map((item, i) => (isObject(item) ? resolveRef(item, `${option}[${i}]`, context) : item)));
-    } else if (isObject(value)) {
+    } else if (isObject(value) && !(option === 'clientPrivateKey' && 'kty' in value)) {
+      // (A private JWK written inline is the key itself, not a reference.)
       setPath(raw, option, resolveRef(value, option, context));
     }
   }

@@ -18,7 +18,7 @@ import { ConfigError, getPath, isObject, sourceNote, type ConfigBffOptions, type
 const BFF_KEYS: Record<keyof ConfigBffOptions, true> = {
   issuer: true, clientId: true, clientSecret: true, baseUrl: true, scope: true, path: true, clientAuthentication: true, authorizationParams: true,
   idTokenAlgorithms: true, clockTolerance: true, refreshSkew: true, session: true, apis: true, logout: true, user: true, login: true, access: true, rateLimit: true, diagnostics: true,
-  provider: true, userinfo: true,
+  provider: true, userinfo: true, clientPrivateKey: true, dpop: true, par: true, profile: true, jwks: true,
 };
 /** The top-level `createBff` option names a config can hold. */
 export const BFF_OPTION_NAMES: readonly string[] = Object.keys(BFF_KEYS);
@@ -176,13 +176,16 @@ function statSafe(p: string) {
 
 /** Options `createBff` cannot run without, and where each can come from. */
 const REQUIRED = ['issuer', 'clientId', 'clientSecret', 'baseUrl', 'session.keys'] as const;
+/** With private_key_jwt the key replaces the secret. */
+const REQUIRED_WITH_KEY = ['issuer', 'clientId', 'clientPrivateKey', 'baseUrl', 'session.keys'] as const;
 
 /**
  * Fails for the first required BFF option that no source set, naming the
  * `PORTCULLIS_*` variable (and `*_FILE` for secrets) that supplies it.
  */
 export function requireBffOptions(config: Pick<ServerConfig, 'bff'>): void {
-  for (const option of REQUIRED) {
+  const keyed = config.bff.clientAuthentication === 'private_key_jwt' || (config.bff.profile === 'fapi2' && config.bff.clientAuthentication === undefined);
+  for (const option of keyed ? REQUIRED_WITH_KEY : REQUIRED) {
     const value = getPath(config.bff as unknown as Json, option);
     if (value !== undefined && value !== '') continue;
     const inFile = option === 'session.keys' ? '"session": { "keys": [...] }' : `"${option}"`;

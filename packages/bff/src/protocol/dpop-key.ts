@@ -1,0 +1,60 @@
+/**
+ * DPoP key pairs (RFC 9449): one per session, generated at login and kept
+ * with the session's tokens (encrypted at rest, never sent to the browser),
+ * so that a compromise of one instance's memory does not let every session's
+ * tokens be replayed; one per instance for client-credentials tokens.
+ */
+import { createHash, createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+
+/** The proof algorithms the BFF can sign with. */
+export type DpopAlgorithm = 'ES256' | 'EdDSA';
+export const DPOP_ALGORITHMS: readonly DpopAlgorithm[] = ['ES256', 'EdDSA'];
+
+/** A private DPoP key as stored with the session's tokens (a private JWK: `d` included). */
+export interface DpopPrivateJwk {
+  kty: 'EC' | 'OKP';
+  crv: 'P-256' | 'Ed25519';
+  x: string;
+  y?: string;
+  d: string;
+}
+
+/** The public half, as it goes into each proof's `jwk` header. */
+export type DpopPublicJwk = Omit<DpopPrivateJwk, 'd'>;
+
+/** A fresh key pair for `alg`, as a private JWK. */
+export function generateDpopKey(alg: DpopAlgorithm): DpopPrivateJwk {
+  const { privateKey } = alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519');
+  return privateKey.export({ format: 'jwk' }) as DpopPrivateJwk;
+}
+
+/** The public members only, in the order of RFC 7638 (so the thumbprint and the header agree). */
+export function publicDpopJwk(jwk: DpopPrivateJwk): DpopPublicJwk {
+  return jwk.kty === 'EC' ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y! } : { crv: jwk.crv, kty: jwk.kty, x: jwk.x };
+}
+
+/** The algorithm a stored key signs with. */
+export function dpopAlgorithm(jwk: DpopPrivateJwk): DpopAlgorithm {
+  return jwk.kty === 'EC' ? 'ES256' : 'EdDSA';
+}
+
+/** RFC 7638 JWK thumbprint (SHA-256, base64url): what a bound token's `cnf.jkt` names. */
+export function dpopThumbprint(jwk: DpopPrivateJwk | DpopPublicJwk): string {
+  const pub = 'd' in jwk ? publicDpopJwk(jwk) : jwk;
+  const members = pub.kty === 'EC' ? { crv: pub.crv, kty: pub.kty, x: pub.x, y: pub.y } : { crv: pub.crv, kty: pub.kty, x: pub.x };
+  return createHash('sha256').update(JSON.stringify(members)).digest('base64url');
+}
+
+const MAX_CACHED = 1000;
+const imported = new Map<string, KeyObject>();
+
+/** The key as a KeyObject; imports are cached (bounded) by the private scalar, since every proxied call signs. */
+export function dpopKeyObject(jwk: DpopPrivateJwk): KeyObject {
+  let key = imported.get(jwk.d);
+  if (!key) {
+    key = createPrivateKey({ key: { ...jwk }, format: 'jwk' });
+    imported.set(jwk.d, key);
+    if (imported.size > MAX_CACHED) imported.delete(imported.keys().next().value as string);
+  }
+  return key;
+}

@@ -6,7 +6,8 @@
  *   bash .ci/pnpm.sh --filter @portcullis/bench run bench:ab /path/to/variant/src/index.ts [more variants...] [--rounds=N] [--duration=S] [--store=memory|redis]
  *
  * `workspace` as a variant means the workspace package; a `:koa` suffix (`workspace:koa`) runs
- * that build's Koa route instead of its fast path; `koa` alone adds the
+ * that build's Koa route instead of its fast path, `:serve` its `portcullis serve` (startServer,
+ * targets/serve.ts); `koa` alone adds the
  * Koa + http-proxy reference (targets/koa-proxy.ts: no session, no token). Each variant runs in
  * its own process (BENCH_BFF_MODULE); the variant's directory needs the
  * package's node_modules (a symlink to packages/bff/node_modules works).
@@ -49,9 +50,9 @@ try {
       plan.push({ name: 'koa + http-proxy (no session)', target: koa, path: '/api/bench', headers: { 'x-csrf': '1' } });
       continue;
     }
-    // `<module>:koa` runs that build's Koa route instead of its fast path.
+    // `<module>:koa` runs that build's Koa route instead of its fast path; `<module>:serve` its `portcullis serve`.
     const [module, path = 'fast'] = variant.split(':') as [string, string?];
-    const target = await startTarget(variant, 'bff.ts', {
+    const target = await startTarget(variant, path === 'serve' ? 'serve.ts' : 'bff.ts', {
       env: { ...env, BENCH_STORE: storeKind, BENCH_PATH: path, ...(redis ? { BENCH_REDIS_URL: redis.url } : {}), ...(module === 'workspace' ? {} : { BENCH_BFF_MODULE: module }) },
     });
     started.push(target);

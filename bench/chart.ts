@@ -19,7 +19,7 @@ export interface ChartInput {
   bundle?: BundleResult;
 }
 
-const COLORS: Record<ProxyTargetKey, string> = { upstream: '#9aa5b1', bare: '#3e6fb0', 'bff-memory': '#2f9e6e', 'bff-redis': '#d9822b', 'bff-koa': '#8e6cc0', koa: '#c9a227' };
+const COLORS: Record<ProxyTargetKey, string> = { upstream: '#9aa5b1', bare: '#3e6fb0', 'bff-memory': '#2f9e6e', 'bff-redis': '#d9822b', 'bff-koa': '#8e6cc0', koa: '#c9a227', serve: '#1b8a9a' };
 const SHORT: Record<ProxyTargetKey, string> = {
   upstream: '(1) upstream',
   bare: '(2) bare http-proxy',
@@ -27,6 +27,7 @@ const SHORT: Record<ProxyTargetKey, string> = {
   'bff-redis': '(4) BFF fast + Redis',
   'bff-koa': '(5) BFF Koa route',
   koa: '(6) Koa + http-proxy',
+  serve: '(7) portcullis serve',
 };
 const OK = '#2f9e6e';
 const MISS = '#c0392b';
@@ -56,7 +57,7 @@ class Svg {
 }
 
 function proxyThroughput(svg: Svg, proxy: ProxyResult, x0: number, y0: number, w: number, h: number): void {
-  svg.text(x0, y0 - 22, 'Proxy throughput, req/s (higher is better) — each round runs (1)→(6) in turn', 'class="h"');
+  svg.text(x0, y0 - 22, 'Proxy throughput, req/s (higher is better) — each round runs (1)→(7) in turn', 'class="h"');
   const targets = proxy.targets.filter((t) => t.median);
   const rounds = Math.max(...targets.map((t) => t.rounds.length));
   const groups = [...Array.from({ length: rounds }, (_, i) => `round ${i + 1}`), 'median'];
@@ -160,6 +161,9 @@ function goals(svg: Svg, proxy: ProxyResult, x0: number, y0: number): void {
     ['p99 (3) − (2), -c 50', proxy.goals.memoryP99OverheadMs, (v) => `${v.toFixed(2)} ms`, '(info)'],
     ['req/s (5) ÷ (2), Koa route', proxy.goals.koaRouteRatio, (v) => v.toFixed(2), '(info)'],
     ['req/s (6) ÷ (2), Koa floor', proxy.goals.koaFloorRatio, (v) => v.toFixed(2), '(info)'],
+    ['req/s (7) ÷ (2), serve', proxy.goals.serveRatio, (v) => v.toFixed(2), '≥ 0.90'],
+    ['CPU/req (7) ÷ (2), serve', proxy.goals.serveCpuRatio, (v) => v.toFixed(2), '≤ 1.15'],
+    [`p99 (7) − (2), ${fmt(proxy.settings.rate ?? 0)} req/s`, proxy.goals.serveFixedP99OverheadMs, (v) => `${v.toFixed(2)} ms`, '≤ 1 ms'],
   ];
   svg.text(x0, y0, 'Goals ((2) = bare http-proxy)', 'class="h"');
   rows.forEach(([label, goal, show, target], i) => {
@@ -217,7 +221,9 @@ function facts(svg: Svg, input: ChartInput, x0: number, y0: number): number {
         continue;
       }
       const s = c.summary;
-      lines.push(`    ${c.label}: grants ${s.grants.join(', ')} ${s.allExactlyOne ? '✓' : '✗'} · p50 ${s.expiredP50.toFixed(0)} ms vs ${s.freshP50.toFixed(0)} ms fresh (${signed(s.addedP50)}) · one call alone ${s.singleExpired.toFixed(1)} ms vs ${s.singleFresh.toFixed(1)} ms`);
+      lines.push(
+        `    ${c.label}: grants ${s.grants.join(', ')} ${s.allExactlyOne ? '✓' : '✗'} · p50 ${s.expiredP50.toFixed(0)} ms vs ${s.freshP50.toFixed(0)} ms fresh (${signed(s.addedP50)}) · one call alone ${s.singleExpired.toFixed(1)} ms vs ${s.singleFresh.toFixed(1)} ms`,
+      );
     }
   }
   lines.forEach((line, i) => {
@@ -236,11 +242,16 @@ export function renderChart(input: ChartInput): string {
   let y = 90;
   if (input.proxy) {
     const p = input.proxy;
-    svg.text(24, y - 22, `API proxy: 1 KiB JSON upstream on loopback, autocannon -c ${p.settings.connections}, ${p.settings.durationS} s × ${p.settings.rounds} interleaved rounds, every target in its own process`, 'class="t"');
+    svg.text(
+      24,
+      y - 22,
+      `API proxy: 1 KiB JSON upstream on loopback, autocannon -c ${p.settings.connections}, ${p.settings.durationS} s × ${p.settings.rounds} interleaved rounds, every target in its own process`,
+      'class="t"',
+    );
     proxyThroughput(svg, p, 24, y + 26, 540, 210);
     proxyLatency(svg, p, 610, y + 26, 346, 110);
     goals(svg, p, 610, y + 208);
-    y += 395;
+    y += 445;
   }
   if (input.bundle) {
     bundles(svg, input.bundle, 24, y, W - 48);

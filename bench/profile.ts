@@ -6,7 +6,7 @@
  * summarised as the top self-time functions, time per package/area, and
  * inclusive time of the BFF's own functions and the libraries on the path.
  *
- *   bash .ci/pnpm.sh --filter @portcullis/bench run bench:profile [--target=bff-memory|bff-redis|bare] [--duration=S] [--top=N] [--interval=µs]
+ *   bash .ci/pnpm.sh --filter @portcullis/bench run bench:profile [--target=bff-memory|bff-redis|bare|serve] [--duration=S] [--top=N] [--interval=µs]
  *   bash .ci/pnpm.sh --filter @portcullis/bench run bench:profile --analyze=results/profiles/<run>/<file>.cpuprofile   (summarise an existing profile)
  *   bash .ci/pnpm.sh --filter @portcullis/bench run bench:profile --analyze=FILE --callers=writeLatin1String     (who calls a function, by self time)
  */
@@ -38,7 +38,7 @@ export async function profileTarget(kind: string, durationS: number, intervalUs:
     // One directory per run: node writes one profile per thread (tsx's loader thread too); the main thread's is the largest.
     const dir = `${PROFILE_DIR}${kind}-${new Date().toISOString().replace(/[:.]/g, '-')}/`;
     await mkdir(dir, { recursive: true });
-    const file = kind === 'bare' ? 'bare-proxy.ts' : 'bff.ts';
+    const file = kind === 'bare' ? 'bare-proxy.ts' : kind === 'serve' ? 'serve.ts' : 'bff.ts';
     const target = await startTarget(kind, file, {
       env: { ...env, BENCH_STORE: kind === 'bff-redis' ? 'redis' : 'memory' },
       nodeFlags: ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', String(intervalUs)],
@@ -71,7 +71,7 @@ export function printSummary(summary: ProfileSummary, top: number): void {
   for (const row of summary.self.slice(0, top)) console.log(`${pct(row.pct)} ${row.ms.toFixed(0).padStart(6)} ms  ${row.name.slice(0, 38).padEnd(38)} ${row.where.slice(-70)}`);
   console.log('\nSelf time by package / area');
   for (const row of summary.areas.slice(0, 20)) console.log(`${pct(row.pct)} ${row.ms.toFixed(0).padStart(6)} ms  ${row.area}`);
-  console.log('\nInclusive time: the BFF\'s own functions and session/crypto/proxy libraries');
+  console.log("\nInclusive time: the BFF's own functions and session/crypto/proxy libraries");
   const interesting = /@portcullis|koa-session|^jose$|^crc$|http-proxy|^cookies$|^koa$|koa-compose|@koa\/router|ioredis|keygrip/;
   for (const row of summary.inclusive.filter((r) => interesting.test(r.area)).slice(0, 40)) {
     console.log(`${pct(row.pct)} ${row.ms.toFixed(0).padStart(6)} ms  ${row.name.slice(0, 38).padEnd(38)} ${row.where.slice(-70)}`);
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     summary = await summarizeProfile(analyze, undefined, top);
   } else {
     const kind = flag('target') ?? 'bff-memory';
-    if (!['bff-memory', 'bff-redis', 'bare'].includes(kind)) throw new Error('--target must be bff-memory, bff-redis or bare');
+    if (!['bff-memory', 'bff-redis', 'bare', 'serve'].includes(kind)) throw new Error('--target must be bff-memory, bff-redis, bare or serve');
     const { file, window, rps } = await profileTarget(kind, Number(flag('duration') ?? 15), Number(flag('interval') ?? 250));
     console.log(`load: ${Math.round(rps)} req/s while profiled`);
     summary = await summarizeProfile(file, window, top);

@@ -7,6 +7,7 @@
  *   (4) bff-redis  the same with the Redis session store
  *   (5) bff-koa    the BFF's Koa route (`app.callback()`), in-memory store: what an app gets without the fast path
  *   (6) koa        Koa + http-proxy and nothing else: the floor of any Koa-based proxy
+ *   (7) serve      `portcullis serve` (startServer: request ids, access log, fast path, Koa), memory store
  * Every request carries the same headers (session cookie + `x-csrf: 1`).
  * Two kinds of run per target and round: saturating (closed loop, -c 50:
  * req/s and the latency that comes with it) and fixed-rate (open loop at
@@ -24,7 +25,7 @@ import { redisMissing, startBenchRedis, type BenchRedis } from './lib/redis.ts';
 import type { Settings } from './lib/settings.ts';
 import { median, round } from './lib/stats.ts';
 
-export type ProxyTargetKey = 'upstream' | 'bare' | 'bff-memory' | 'bff-redis' | 'bff-koa' | 'koa';
+export type ProxyTargetKey = 'upstream' | 'bare' | 'bff-memory' | 'bff-redis' | 'bff-koa' | 'koa' | 'serve';
 
 export interface ProxyRound extends LoadResult {
   round: number;
@@ -74,6 +75,12 @@ export interface ProxyResult {
     koaRouteRatio?: Goal;
     /** req/s (6)/(2), informational: the Koa floor (compared with 0.90) */
     koaFloorRatio?: Goal;
+    /** req/s (7)/(2): `portcullis serve` with the memory store (>= 0.90) */
+    serveRatio?: Goal;
+    /** CPU µs per request (7)/(2) (<= 1.15) */
+    serveCpuRatio?: Goal;
+    /** fixed-rate p99 (7) - (2) (<= 1 ms) */
+    serveFixedP99OverheadMs?: Goal;
     /** p99 (4) - p99 (2), informational (no goal given: compared with 1 ms) */
     redisP99OverheadMs?: Goal;
     /** The same p99 differences in the fixed-rate runs (no queueing). */
@@ -89,6 +96,7 @@ const LABELS: Record<ProxyTargetKey, string> = {
   'bff-redis': '(4) BFF, Redis store',
   'bff-koa': '(5) BFF Koa route, memory',
   koa: '(6) Koa + http-proxy',
+  serve: '(7) portcullis serve, memory',
 };
 
 const goal = (value: number, target: number, kind: 'min' | 'max'): Goal => ({
@@ -111,16 +119,17 @@ export async function runProxy(settings: Settings, log: (line: string) => void =
     redis = missing ? undefined : await startBenchRedis();
     const upstream = await start('upstream', 'upstream.ts');
     const env = { BENCH_UPSTREAM: upstream.url };
-    const [bare, bffMemory, bffRedis, bffKoa, koa] = await Promise.all([
+    const [bare, bffMemory, bffRedis, bffKoa, koa, serve] = await Promise.all([
       start('bare', 'bare-proxy.ts', env),
       start('bff-memory', 'bff.ts', { ...env, BENCH_STORE: 'memory', BENCH_PATH: 'fast' }),
       redis ? start('bff-redis', 'bff.ts', { ...env, BENCH_STORE: 'redis', BENCH_REDIS_URL: redis.url, BENCH_PATH: 'fast' }) : Promise.resolve(undefined),
       start('bff-koa', 'bff.ts', { ...env, BENCH_STORE: 'memory', BENCH_PATH: 'koa' }),
       start('koa', 'koa-proxy.ts', env),
+      start('serve', 'serve.ts', env),
     ]);
 
     // One real session per BFF (login form of the demo provider), then the same headers everywhere.
-    const sessions = await Promise.all([signIn(bffMemory.url), bffRedis ? signIn(bffRedis.url) : undefined, signIn(bffKoa.url)]);
+    const sessions = await Promise.all([signIn(bffMemory.url), bffRedis ? signIn(bffRedis.url) : undefined, signIn(bffKoa.url), signIn(serve.url)]);
     const plan: Array<{ key: ProxyTargetKey; target: Target | undefined; path: string; headers: Record<string, string>; skipped?: string }> = [
       { key: 'upstream', target: upstream, path: '/data', headers: { cookie: sessions[0]!.cookie, 'x-csrf': '1' } },
       { key: 'bare', target: bare, path: '/data', headers: { cookie: sessions[0]!.cookie, 'x-csrf': '1' } },
@@ -130,6 +139,7 @@ export async function runProxy(settings: Settings, log: (line: string) => void =
         : { key: 'bff-redis', target: undefined, path: '/api/bench', headers: {}, skipped: missing ?? 'Redis did not start' },
       { key: 'bff-koa', target: bffKoa, path: '/api/bench', headers: { cookie: sessions[2]!.cookie, 'x-csrf': '1' } },
       { key: 'koa', target: koa, path: '/api/bench', headers: { cookie: sessions[0]!.cookie, 'x-csrf': '1' } },
+      { key: 'serve', target: serve, path: '/api/bench', headers: { cookie: sessions[3]!.cookie, 'x-csrf': '1' } },
     ];
 
     // Each target must answer 200 with the 1 KiB body before it is measured.
@@ -156,7 +166,9 @@ export async function runProxy(settings: Settings, log: (line: string) => void =
       };
     };
 
-    log(`proxy: warm-up ${settings.warmupS}s per target, then ${settings.rounds} round(s) x ${plan.filter((p) => p.target).length} targets x (${settings.durationS}s saturating + ${settings.rateDurationS}s at ${settings.rate} req/s), -c ${settings.connections}`);
+    log(
+      `proxy: warm-up ${settings.warmupS}s per target, then ${settings.rounds} round(s) x ${plan.filter((p) => p.target).length} targets x (${settings.durationS}s saturating + ${settings.rateDurationS}s at ${settings.rate} req/s), -c ${settings.connections}`,
+    );
     for (const [i, entry] of plan.entries()) {
       if (!entry.target) continue;
       const { round: _r, ...warm } = await measure(entry, settings.warmupS);
@@ -167,7 +179,9 @@ export async function runProxy(settings: Settings, log: (line: string) => void =
         if (!entry.target) continue;
         const result = { ...(await measure(entry, settings.durationS)), round: r };
         results[i]!.rounds.push(result);
-        log(`  round ${r} ${LABELS[entry.key].padEnd(24)} ${String(Math.round(result.rps)).padStart(6)} req/s  p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms  ${result.cpuUsPerRequest} µs CPU/req`);
+        log(
+          `  round ${r} ${LABELS[entry.key].padEnd(24)} ${String(Math.round(result.rps)).padStart(6)} req/s  p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms  ${result.cpuUsPerRequest} µs CPU/req`,
+        );
       }
       for (const [i, entry] of plan.entries()) {
         if (!entry.target) continue;
@@ -182,7 +196,19 @@ export async function runProxy(settings: Settings, log: (line: string) => void =
     for (const result of results) {
       if (!result.rounds.length) continue;
       const of = (f: (r: ProxyRound) => number) => round(median(result.rounds.map(f)), 3);
-      result.median = { rps: round(of((r) => r.rps), 1), p50: of((r) => r.p50), p90: of((r) => r.p90), p99: of((r) => r.p99), cpuUsPerRequest: round(of((r) => r.cpuUsPerRequest), 1) };
+      result.median = {
+        rps: round(
+          of((r) => r.rps),
+          1,
+        ),
+        p50: of((r) => r.p50),
+        p90: of((r) => r.p90),
+        p99: of((r) => r.p99),
+        cpuUsPerRequest: round(
+          of((r) => r.cpuUsPerRequest),
+          1,
+        ),
+      };
       if (result.rounds.every((r) => r.fixed)) Object.assign(result.median, { fixedP50: of((r) => r.fixed!.p50), fixedP99: of((r) => r.fixed!.p99) });
     }
     const byKey = Object.fromEntries(results.map((r) => [r.key, r])) as Record<ProxyTargetKey, ProxyTargetResult>;
@@ -191,6 +217,7 @@ export async function runProxy(settings: Settings, log: (line: string) => void =
     const red = byKey['bff-redis'].median;
     const koaRoute = byKey['bff-koa'].median;
     const koaFloor = byKey.koa.median;
+    const served = byKey.serve.median;
     return {
       date: new Date().toISOString(),
       settings: { rounds: settings.rounds, durationS: settings.durationS, warmupS: settings.warmupS, connections: settings.connections, rate: settings.rate, rateDurationS: settings.rateDurationS },
@@ -203,6 +230,8 @@ export async function runProxy(settings: Settings, log: (line: string) => void =
         ...(red ? { redisCpuRatio: goal(red.cpuUsPerRequest / floor.cpuUsPerRequest, 1.15, 'max') } : {}),
         ...(koaRoute ? { koaRouteRatio: goal(koaRoute.rps / floor.rps, 0.9, 'min') } : {}),
         ...(koaFloor ? { koaFloorRatio: goal(koaFloor.rps / floor.rps, 0.9, 'min') } : {}),
+        ...(served ? { serveRatio: goal(served.rps / floor.rps, 0.9, 'min'), serveCpuRatio: goal(served.cpuUsPerRequest / floor.cpuUsPerRequest, 1.15, 'max') } : {}),
+        ...(served?.fixedP99 !== undefined && floor.fixedP99 !== undefined ? { serveFixedP99OverheadMs: goal(served.fixedP99 - floor.fixedP99, 1, 'max') } : {}),
         ...(mem?.fixedP99 !== undefined && floor.fixedP99 !== undefined ? { memoryFixedP99OverheadMs: goal(mem.fixedP99 - floor.fixedP99, 1, 'max') } : {}),
         ...(red?.fixedP99 !== undefined && floor.fixedP99 !== undefined ? { redisFixedP99OverheadMs: goal(red.fixedP99 - floor.fixedP99, 1, 'max') } : {}),
       },

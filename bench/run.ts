@@ -43,14 +43,18 @@ const mark = (met: boolean | undefined) => (met === undefined ? '' : met ? 'met'
 
 function printProxy(p: ProxyResult): void {
   console.log(`\nProxy (-c ${p.settings.connections}, ${p.settings.durationS} s x ${p.settings.rounds} interleaved rounds; medians)`);
-  console.log(`${padEnd('target', 26)}${pad('req/s', 9)}${pad('p50 ms', 9)}${pad('p90 ms', 9)}${pad('p99 ms', 9)}${pad('CPU µs/req', 12)}${pad(`@${p.settings.rate}/s p50`, 13)}${pad('p99', 8)}   req/s per round`);
+  console.log(
+    `${padEnd('target', 26)}${pad('req/s', 9)}${pad('p50 ms', 9)}${pad('p90 ms', 9)}${pad('p99 ms', 9)}${pad('CPU µs/req', 12)}${pad(`@${p.settings.rate}/s p50`, 13)}${pad('p99', 8)}   req/s per round`,
+  );
   for (const t of p.targets) {
     if (!t.median) {
       console.log(`${padEnd(t.label, 26)}skipped: ${t.skipped ?? 'no data'}`);
       continue;
     }
     const m = t.median;
-    console.log(`${padEnd(t.label, 26)}${pad(Math.round(m.rps), 9)}${pad(m.p50.toFixed(2), 9)}${pad(m.p90.toFixed(2), 9)}${pad(m.p99.toFixed(2), 9)}${pad(m.cpuUsPerRequest.toFixed(0), 12)}${pad(m.fixedP50?.toFixed(2) ?? '-', 13)}${pad(m.fixedP99?.toFixed(2) ?? '-', 8)}   ${t.rounds.map((r) => Math.round(r.rps)).join(' / ')}`);
+    console.log(
+      `${padEnd(t.label, 26)}${pad(Math.round(m.rps), 9)}${pad(m.p50.toFixed(2), 9)}${pad(m.p90.toFixed(2), 9)}${pad(m.p99.toFixed(2), 9)}${pad(m.cpuUsPerRequest.toFixed(0), 12)}${pad(m.fixedP50?.toFixed(2) ?? '-', 13)}${pad(m.fixedP99?.toFixed(2) ?? '-', 8)}   ${t.rounds.map((r) => Math.round(r.rps)).join(' / ')}`,
+    );
   }
   const g = p.goals;
   const line = (name: string, value: Goal | undefined, shown: (v: number) => string, goalText: string, info = false): void => {
@@ -67,6 +71,9 @@ function printProxy(p: ProxyResult): void {
   line(`p99 (3)-(2) at -c ${p.settings.connections}`, g.memoryP99OverheadMs, ms, '<= 1 ms', true);
   line('req/s (5)/(2) Koa route, memory', g.koaRouteRatio, ratio, '>= 0.90', true);
   line('req/s (6)/(2) Koa floor', g.koaFloorRatio, ratio, '>= 0.90', true);
+  line('req/s (7)/(2) serve, memory', g.serveRatio, ratio, '>= 0.90');
+  line('CPU/req (7)/(2) serve, memory', g.serveCpuRatio, ratio, '<= 1.15');
+  line(`p99 (7)-(2) at ${p.settings.rate} req/s`, g.serveFixedP99OverheadMs, ms, '<= 1 ms');
 }
 
 function printSessions(s: SessionsResult): void {
@@ -81,7 +88,9 @@ function printSessions(s: SessionsResult): void {
       ? `STRLEN ${store.redis.strlen} B, MEMORY USAGE ${store.redis.memoryUsage} B + sid index ${store.redis.sidIndexMemoryUsage} B, used_memory +${store.redis.usedMemoryDeltaPerSession} B/login`
       : `V8 heap ${store.heapBytesPerRecord} B/record`;
     console.log(`${padEnd(store.store, 8)}${bytes}; ${extra}`);
-    console.log(`${padEnd('', 8)}repository.get median ${store.repositoryGet!.median} µs (p99 ${store.repositoryGet!.p99}); store.get alone ${store.storeGet!.median} µs (p99 ${store.storeGet!.p99}); ${store.sessions} sessions, ${store.repositoryGet!.iterations} lookups`);
+    console.log(
+      `${padEnd('', 8)}repository.get median ${store.repositoryGet!.median} µs (p99 ${store.repositoryGet!.p99}); store.get alone ${store.storeGet!.median} µs (p99 ${store.storeGet!.p99}); ${store.sessions} sessions, ${store.repositoryGet!.iterations} lookups`,
+    );
   }
   const t = s.stores[0]?.tokenBytes;
   if (t) console.log(`tokens: access ${t.accessToken} B, refresh ${t.refreshToken} B, ID ${t.idToken} B; as JSON ${t.clear} B, as JWE ${t.jwe} B`);
@@ -89,7 +98,9 @@ function printSessions(s: SessionsResult): void {
 
 function printRefresh(r: RefreshResult): void {
   console.log(`\nRefresh (${r.calls} concurrent calls with an expired access token; medians over rounds)`);
-  console.log(`${padEnd('configuration', 28)}${padEnd('grants per round', 20)}${pad('1 call', 8)}${pad('1 expired', 11)}${pad('fresh p50', 11)}${pad('expired p50', 13)}${pad('added p50', 11)}${pad('fresh max', 11)}${pad('expired max', 13)}${pad('added max', 11)}`);
+  console.log(
+    `${padEnd('configuration', 28)}${padEnd('grants per round', 20)}${pad('1 call', 8)}${pad('1 expired', 11)}${pad('fresh p50', 11)}${pad('expired p50', 13)}${pad('added p50', 11)}${pad('fresh max', 11)}${pad('expired max', 13)}${pad('added max', 11)}`,
+  );
   for (const c of r.configs) {
     if (!c.summary) {
       console.log(`${padEnd(c.label, 28)}skipped: ${c.skipped}`);
@@ -97,7 +108,9 @@ function printRefresh(r: RefreshResult): void {
     }
     const s = c.summary;
     const grants = `${s.grants.join(' ')} ${s.allExactlyOne ? '(=1 met)' : '(MISSED)'}`;
-    console.log(`${padEnd(c.label, 28)}${padEnd(grants, 20)}${pad(s.singleFresh.toFixed(1), 8)}${pad(s.singleExpired.toFixed(1), 11)}${pad(s.freshP50.toFixed(1), 11)}${pad(s.expiredP50.toFixed(1), 13)}${pad(s.addedP50.toFixed(1), 11)}${pad(s.freshMax.toFixed(1), 11)}${pad(s.expiredMax.toFixed(1), 13)}${pad(s.addedMax.toFixed(1), 11)}${s.all200 ? '' : '  (some calls failed)'}`);
+    console.log(
+      `${padEnd(c.label, 28)}${padEnd(grants, 20)}${pad(s.singleFresh.toFixed(1), 8)}${pad(s.singleExpired.toFixed(1), 11)}${pad(s.freshP50.toFixed(1), 11)}${pad(s.expiredP50.toFixed(1), 13)}${pad(s.addedP50.toFixed(1), 11)}${pad(s.freshMax.toFixed(1), 11)}${pad(s.expiredMax.toFixed(1), 13)}${pad(s.addedMax.toFixed(1), 11)}${s.all200 ? '' : '  (some calls failed)'}`,
+    );
   }
   console.log('(ms)');
 }

@@ -1,7 +1,8 @@
 /**
- * `startServer(config)`: the ready-to-deploy BFF server. One Koa app:
+ * `startServer(config)`: the ready-to-deploy BFF server. One Node listener:
  *
- *   request id → access log → /healthz, /readyz → createBff → static files
+ *   request id → access log → bff.handle (API calls, no Koa context)
+ *                           → else the Koa app: /healthz, /readyz → createBff → static files
  *
  * and, with `metrics`, a second listener for Prometheus (`GET /metrics`),
  * fed by the BFF's events and a timed wrapper of the session store.
@@ -21,7 +22,7 @@ import { version } from './cli.ts';
 import { healthEndpoints, providerCheck, Readiness } from './health.ts';
 import { createServerLogger } from './logger.ts';
 import type { MemoryStoreStats, MetricsListener, ServerMetrics } from './metrics.ts';
-import { accessLog, requestId } from './request-log.ts';
+import { requestIdState, withRequestLog } from './request-log.ts';
 import { closeGracefully, InflightTracker } from './shutdown.ts';
 import { serveStatic } from './static-files.ts';
 import { openStore } from './store.ts';
@@ -93,8 +94,8 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     if ((err as { expose?: boolean }).expose) return; // client errors (4xx) are in the access log
     logger.error({ err: summarize(err) }, 'unhandled error');
   });
-  app.use(requestId());
-  app.use(accessLog(logger));
+  // Request ids and the access log run at the Node level (see below), for the fast path and Koa alike.
+  app.use(requestIdState());
   app.use(healthEndpoints(readiness));
   app.use(bff);
   if (config.static) {
@@ -110,7 +111,16 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     );
   }
 
-  const server = createServer(app.callback());
+  // Allowlisted API calls take the BFF's fast path (no Koa context); everything else goes to Koa.
+  const koa = app.callback();
+  const { handle } = bff;
+  const fastOptions = { trustProxy: app.proxy };
+  const server = createServer(
+    withRequestLog(logger, (req, res) => {
+      // The health endpoints come first, as in the Koa app, whatever the API routes are.
+      if (isHealthPath(req.url) || !handle(req, res, fastOptions)) void koa(req, res);
+    }),
+  );
   const tracker = new InflightTracker(server);
   // WebSocket routes (`ws: true`): the BFF's upgrade handler; anything else is a 404.
   // Upgraded sockets are no longer the HTTP server's: track them to end them at shutdown.
@@ -190,6 +200,11 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       return closing;
     },
   };
+}
+
+/** `/healthz` or `/readyz`, with or without a query. */
+function isHealthPath(url: string | undefined): boolean {
+  return url !== undefined && /^\/(healthz|readyz)(\?|$)/.test(url);
 }
 
 function refuseUpgrade(socket: Duplex, status: string): void {

@@ -225,6 +225,25 @@ describe('startServer', () => {
     for (const secret of ['leak', 'c0de', 'st4te', 'test-secret-value', 'k'.repeat(40)]) expect(text).not.toContain(secret);
   });
 
+  it('API calls (the fast path, before Koa) get the same request id, answers and log lines; health endpoints are never shadowed', async () => {
+    const apis = [
+      { path: '/api/open', target: `${upstream.url}/open`, token: 'none' },
+      { path: '/healthz', target: `${upstream.url}/open`, token: 'none' },
+    ];
+    const { url, lines } = await start({ PORTCULLIS_APIS: JSON.stringify(apis) });
+    const refused = await fetch(`${url}/api/open/x`, { headers: { 'x-request-id': 'fast-0001' } });
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('x-request-id')).toBe('fast-0001');
+    expect(refused.headers.get('cache-control')).toBe('no-store');
+    const ok = await fetch(`${url}/api/open/y?q=1`, { headers: { 'x-csrf': '1', 'x-request-id': 'fast-0002' } });
+    expect(ok.status).toBe(200);
+    expect(upstream.seen.at(-1)!['x-request-id']).toBe('fast-0002');
+    expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(lines.filter((l) => l['reqId'] === 'fast-0001').map((l) => l['msg'])).toEqual(['request refused', 'request']);
+    expect(lines.find((l) => l['reqId'] === 'fast-0002' && l['msg'] === 'request')).toMatchObject({ method: 'GET', path: '/api/open/y', status: 200 });
+  });
+
   it('with trustProxy, X-Forwarded-Proto decides Secure cookies behind a TLS-terminating proxy', async () => {
     const { url } = await start({ PORTCULLIS_BASE_URL: 'https://app.example.test', PORTCULLIS_TRUST_PROXY: 'true' });
     const login = await fetch(`${url}/bff/login`, { redirect: 'manual', headers: { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'app.example.test' } });
@@ -271,7 +290,9 @@ describe('startServer', () => {
     const { server, url } = await start({ PORTCULLIS_SHUTDOWN_TIMEOUT: '2000' });
     const upgrade = (path: string) =>
       new Promise<{ status: number; socket?: Socket }>((resolve, reject) => {
-        const req = request(`${url}${path}`, { headers: { connection: 'Upgrade', upgrade: 'websocket', origin: 'http://localhost:3000', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } });
+        const req = request(`${url}${path}`, {
+          headers: { connection: 'Upgrade', upgrade: 'websocket', origin: 'http://localhost:3000', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' },
+        });
         req.on('upgrade', (res, socket) => resolve({ status: res.statusCode!, socket }));
         req.on('response', (res) => {
           res.resume();

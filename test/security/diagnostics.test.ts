@@ -78,7 +78,7 @@ describe('diagnostics on', () => {
     for (const secret of await secretsOf(arena, alice)) expect(text.includes(secret), `diagnostics contains a secret (${secret.slice(0, 12)}…)`).toBe(false);
     const { session } = JSON.parse(text) as { session: Record<string, Record<string, unknown>> };
     const auth = (await authOf(arena.stack.bff, alice))!;
-    expect(session['accessToken']).toEqual({ present: true, expiresAt: new Date(auth.tokens.expiresAt * 1000).toISOString(), expiresInSeconds: expect.any(Number) });
+    expect(session['accessToken']).toEqual({ present: true, type: 'Bearer', expiresAt: new Date(auth.tokens.expiresAt * 1000).toISOString(), expiresInSeconds: expect.any(Number) });
     expect(session['refreshToken']).toMatchObject({ present: true });
     expect(session['idToken']).toEqual({ present: true });
     expect(session['sub']).toBe('alice');

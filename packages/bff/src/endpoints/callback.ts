@@ -63,7 +63,7 @@ export function callbackEndpoint(bff: Bff): Koa.Middleware {
           ctx.redirect(withError(options.origin, stored.data.returnTo, code));
           return;
         }
-        if (CLIENT_ERRORS.has(code)) logger.error({ code }, 'the provider refused the BFF\'s client credentials: check clientId, clientSecret (PORTCULLIS_CLIENT_SECRET) and clientAuthentication');
+        if (CLIENT_ERRORS.has(code)) logger.error({ code }, 'the provider refused the BFF\'s client credentials: check clientId, clientSecret (PORTCULLIS_CLIENT_SECRET) or clientPrivateKey, and clientAuthentication');
         else logger.info({ code }, 'login refused by the provider');
         throw new AuthorizationError(/^[a-z_]{1,64}$/.test(code) ? code : 'access_denied', describeProviderError(err));
       }

@@ -1,0 +1,130 @@
+/**
+ * The BFF with `profile: 'fapi2'` against the demo provider in FAPI 2.0 mode
+ * (oidc-provider's FAPI 2.0 profile: PAR required, private_key_jwt only,
+ * DPoP-bound tokens required) and the todo API requiring DPoP: login,
+ * proxied calls, refresh, logout and back-channel logout all work; the
+ * browser's authorization request carries only `client_id` and
+ * `request_uri`; a stolen access token replayed without its key is refused;
+ * a BFF with the wrong key is refused by the provider.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { createServer } from 'node:http';
+import { decodeJwt } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBff, silentLogger } from '@portcullis/bff';
+import { startDemoStack, type DemoStack } from '@portcullis/demo/stack';
+import { BffClient } from '../helpers/bff-client.ts';
+import { createKoaApp } from '../helpers/koa.ts';
+import { authOf as authIn, expireAccessToken } from '../helpers/sessions.ts';
+
+const authOf = async (s: DemoStack, tab: BffClient) => (await authIn(s.bff, tab))!;
+
+let stack: DemoStack;
+beforeAll(async () => {
+  stack = await startDemoStack({ securityProfile: 'fapi2', logger: silentLogger, accessTokenTtl: 60 });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('profile fapi2 against a FAPI 2.0 provider', () => {
+  it('logs in through PAR: the browser sees only client_id and request_uri, the session holds a DPoP-bound token', async () => {
+    const tab = new BffClient(stack.baseUrl);
+    const start = await fetch(`${stack.baseUrl}/bff/login`, { redirect: 'manual' });
+    expect(start.status).toBe(302);
+    const location = new URL(start.headers.get('location')!);
+    expect([...location.searchParams.keys()].sort()).toEqual(['client_id', 'request_uri']);
+    expect(location.searchParams.get('request_uri')).toMatch(/^urn:ietf:params:oauth:request_uri:/);
+
+    await tab.login('alice');
+    expect((await tab.user()).status).toBe(200);
+    const auth = await authOf(stack, tab);
+    expect(auth.tokens.tokenType).toBe('DPoP');
+    const claims = decodeJwt(auth.tokens.accessToken) as { cnf?: { jkt?: string } };
+    expect(claims.cnf?.jkt).toMatch(/^[\w-]{43}$/);
+  });
+
+  it('proxies API calls with DPoP proofs; the API refuses the stolen token as Bearer and as DPoP without a proof', async () => {
+    const tab = await BffClient.signedIn(stack.baseUrl, 'alice');
+    const list = await tab.fetch('/api/todos');
+    expect(list.status).toBe(200);
+    const created = await tab.fetch('/api/todos', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: 'bound' }) });
+    expect(created.status).toBe(201);
+
+    const { tokens } = await authOf(stack, tab);
+    const asBearer = await fetch(`${stack.api.url}/todos`, { headers: { authorization: `Bearer ${tokens.accessToken}` } });
+    expect(asBearer.status).toBe(401);
+    const noProof = await fetch(`${stack.api.url}/todos`, { headers: { authorization: `DPoP ${tokens.accessToken}` } });
+    expect(noProof.status).toBe(401);
+  });
+
+  it('refreshes with a DPoP proof: the new token is bound to the same key', async () => {
+    const tab = await BffClient.signedIn(stack.baseUrl, 'alice');
+    const before = await authOf(stack, tab);
+    // Expire the access token in the store: the next call must refresh.
+    await expireAccessToken(stack.bff, tab);
+    stack.provider.resetCounts();
+    expect((await tab.fetch('/api/todos')).status).toBe(200);
+    expect(stack.provider.grantCounts()['refresh_token']).toBe(1);
+    const after = await authOf(stack, tab);
+    expect(after.tokens.accessToken).not.toBe(before.tokens.accessToken);
+    expect(after.tokens.tokenType).toBe('DPoP');
+    const jkt = (token: string) => (decodeJwt(token) as { cnf: { jkt: string } }).cnf.jkt;
+    expect(jkt(after.tokens.accessToken)).toBe(jkt(before.tokens.accessToken));
+  });
+
+  it('logs out at the provider and back to the app; back-channel logout ends a session', async () => {
+    const tab = await BffClient.signedIn(stack.baseUrl, 'alice');
+    const { body } = await tab.user();
+    const logout = await tab.fetch(String(body['logoutUrl']));
+    expect(logout.status).toBe(302);
+    expect(logout.headers.get('portcullis-logout')).toBe('provider');
+    expect(new URL(logout.headers.get('location')!).origin).toBe(new URL(stack.provider.issuer).origin);
+    expect((await tab.user()).status).toBe(401);
+
+    const other = await BffClient.signedIn(stack.baseUrl, 'bob');
+    const { sid, sub } = await authOf(stack, other);
+    const logoutToken = await stack.provider.signJwt(
+      { aud: stack.client.id, sub, sid, jti: `jti-${Date.now()}`, exp: Math.floor(Date.now() / 1000) + 120, events: { 'http://schemas.openid.net/event/backchannel-logout': {} } },
+      { typ: 'logout+jwt' },
+    );
+    const back = await fetch(`${stack.baseUrl}/bff/backchannel-logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ logout_token: logoutToken }) });
+    expect(back.status, await back.clone().text()).toBe(200);
+    expect((await other.user()).status).toBe(401);
+  });
+
+  it('a BFF holding another key is refused by the provider at PAR: no session, a clear error', async () => {
+    const errors: string[] = [];
+    const wrongKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+    const impostor = createBff({
+      issuer: stack.provider.issuer,
+      clientId: stack.client.id,
+      profile: 'fapi2',
+      clientPrivateKey: wrongKey,
+      baseUrl: stack.baseUrl,
+      session: { keys: ['x'.repeat(32)] },
+      logger: { ...silentLogger, error: (_fields: object, message: string) => void errors.push(message) },
+    });
+    try {
+      const app = createKoaApp();
+      app.use(impostor);
+      const server = createServer(app.callback());
+      await new Promise<void>((resolve) => server.listen(0, 'localhost', resolve));
+      const port = (server.address() as { port: number }).port;
+      const response = await fetch(`http://localhost:${port}/bff/login`, { redirect: 'manual', headers: { accept: 'application/json' } });
+      server.close();
+      expect(response.status).toBe(502);
+      expect(await response.clone().json()).toMatchObject({ error: 'bad_gateway' });
+      expect(errors.join('\n')).toMatch(/clientPrivateKey/);
+      expect(response.headers.get('location')).toBeNull();
+      const text = await response.text();
+      expect(text).not.toContain(String(wrongKey.d));
+    } finally {
+      await impostor.close();
+    }
+  });
+
+  it('GET /bff/jwks is off by default', async () => {
+    expect((await fetch(`${stack.baseUrl}/bff/jwks`)).status).toBe(404);
+  });
+});

@@ -46,15 +46,26 @@ export function dpopThumbprint(jwk: DpopPrivateJwk | DpopPublicJwk): string {
 }
 
 const MAX_CACHED = 1000;
-const imported = new Map<string, KeyObject>();
 
-/** The key as a KeyObject; imports are cached (bounded) by the private scalar, since every proxied call signs. */
-export function dpopKeyObject(jwk: DpopPrivateJwk): KeyObject {
-  let key = imported.get(jwk.d);
-  if (!key) {
-    key = createPrivateKey({ key: { ...jwk }, format: 'jwk' });
-    imported.set(jwk.d, key);
-    if (imported.size > MAX_CACHED) imported.delete(imported.keys().next().value as string);
+/** A key ready to sign proofs: its KeyObject, algorithm and encoded proof header (the same for every proof). */
+export interface DpopSigner {
+  key: KeyObject;
+  alg: DpopAlgorithm;
+  /** base64url of `{"typ":"dpop+jwt","alg":…,"jwk":…}`. */
+  header: string;
+}
+
+const signers = new Map<string, DpopSigner>();
+
+/** The signer of a stored key; cached (bounded) by the private scalar, since every proxied call signs. */
+export function dpopSigner(jwk: DpopPrivateJwk): DpopSigner {
+  let signer = signers.get(jwk.d);
+  if (!signer) {
+    const alg = dpopAlgorithm(jwk);
+    const header = Buffer.from(JSON.stringify({ typ: 'dpop+jwt', alg, jwk: publicDpopJwk(jwk) })).toString('base64url');
+    signer = { key: createPrivateKey({ key: { ...jwk }, format: 'jwk' }), alg, header };
+    signers.set(jwk.d, signer);
+    if (signers.size > MAX_CACHED) signers.delete(signers.keys().next().value as string);
   }
-  return key;
+  return signer;
 }

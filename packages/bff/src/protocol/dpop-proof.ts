@@ -5,7 +5,7 @@
  * nonce. Signed with node:crypto directly: one proof per proxied call.
  */
 import { createHash, randomBytes, sign } from 'node:crypto';
-import { dpopAlgorithm, dpopKeyObject, publicDpopJwk, type DpopPrivateJwk } from './dpop-key.ts';
+import { dpopSigner, type DpopPrivateJwk } from './dpop-key.ts';
 
 /** What a proof is bound to. */
 export interface DpopProofClaims {
@@ -29,8 +29,7 @@ export function proofUrl(url: string): string {
 
 /** A signed proof for one request. */
 export function createDpopProof(jwk: DpopPrivateJwk, claims: DpopProofClaims): string {
-  const alg = dpopAlgorithm(jwk);
-  const header = b64({ typ: 'dpop+jwt', alg, jwk: publicDpopJwk(jwk) });
+  const { key, alg, header } = dpopSigner(jwk);
   const payload = b64({
     jti: randomBytes(16).toString('base64url'),
     htm: claims.htm,
@@ -40,7 +39,6 @@ export function createDpopProof(jwk: DpopPrivateJwk, claims: DpopProofClaims): s
     ...(claims.nonce ? { nonce: claims.nonce } : {}),
   });
   const input = `${header}.${payload}`;
-  const key = dpopKeyObject(jwk);
   const signature = alg === 'ES256' ? sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }) : sign(null, Buffer.from(input), key);
   return `${input}.${signature.toString('base64url')}`;
 }

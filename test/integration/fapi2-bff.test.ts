@@ -11,7 +11,10 @@ import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:http';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JsonWebKey } from 'node:crypto';
 import { createBff, silentLogger } from '@portcullis/bff';
+import { resolveOptions } from '../../packages/bff/src/options.ts';
+import { checkClient } from '../../packages/bff/src/server/check-client.ts';
 import { startDemoStack, type DemoStack } from '@portcullis/demo/stack';
 import { BffClient } from '../helpers/bff-client.ts';
 import { createKoaApp } from '../helpers/koa.ts';
@@ -122,6 +125,20 @@ describe('profile fapi2 against a FAPI 2.0 provider', () => {
     } finally {
       await impostor.close();
     }
+  });
+
+  it('portcullis check tries the key against the provider and reports PAR and DPoP; a wrong key fails, naming clientPrivateKey', async () => {
+    const options = (key: unknown) =>
+      resolveOptions({ issuer: stack.provider.issuer, clientId: stack.client.id, profile: 'fapi2', clientPrivateKey: key as JsonWebKey, baseUrl: stack.baseUrl, session: { keys: ['x'.repeat(32)] } });
+    const good = await checkClient(options(stack.client.privateJwk));
+    expect(good.ok).toBe(true);
+    const rows = Object.fromEntries(good.rows);
+    expect(rows['client']).toMatch(/private_key_jwt\): OK/);
+    expect(rows['security']).toBe('pushed authorization requests; DPoP-bound tokens (ES256 proofs)');
+    expect(good.warnings).toEqual([]);
+    const wrong = await checkClient(options(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' })));
+    expect(wrong.ok).toBe(false);
+    expect(Object.fromEntries(wrong.rows)['client']).toMatch(/invalid_client.*"clientPrivateKey" \(PORTCULLIS_CLIENT_PRIVATE_KEY/);
   });
 
   it('GET /bff/jwks is off by default', async () => {

@@ -48,7 +48,11 @@ export interface ClientCheckReport {
   warnings: string[];
 }
 
-const SECRET_VARIABLES = 'PORTCULLIS_CLIENT_SECRET or PORTCULLIS_CLIENT_SECRET_FILE';
+/** The credential option to check, with the variables that set it. */
+const credentialOption = (method: ClientCheckInput['clientAuthentication']): string =>
+  method === 'private_key_jwt'
+    ? '"clientPrivateKey" (PORTCULLIS_CLIENT_PRIVATE_KEY or PORTCULLIS_CLIENT_PRIVATE_KEY_FILE; its public key registered at the provider)'
+    : '"clientSecret" (PORTCULLIS_CLIENT_SECRET or PORTCULLIS_CLIENT_SECRET_FILE)';
 
 /** Runs the credential check and reads what the discovery document advertises. */
 export async function checkClient(input: ClientCheckInput, options: { fetch?: typeof fetch; timeoutMs?: number } = {}): Promise<ClientCheckReport> {
@@ -157,17 +161,17 @@ async function tryCredentials(input: ClientCheckInput, metadata: Record<string, 
   if (error === 'invalid_client') {
     return {
       ok: false,
-      text: `${where}: FAILED: the provider refused the client's credentials (${said}): check "clientSecret" (${SECRET_VARIABLES}) and "clientId", and that "clientAuthentication" (${method}) is the method the client is registered with (PORTCULLIS_CLIENT_AUTHENTICATION)`,
+      text: `${where}: FAILED: the provider refused the client's credentials (${said}): check ${credentialOption(method)} and "clientId", and that "clientAuthentication" (${method}) is the method the client is registered with (PORTCULLIS_CLIENT_AUTHENTICATION)`,
     };
   }
   if (error === 'unauthorized_client' || (error === 'invalid_request' && /grant/i.test(said)) || error === 'unsupported_grant_type') {
     return {
       ok: false,
-      text: `${where}: FAILED: the provider does not let this client complete logins (${said}): register the client for the authorization_code grant (and refresh_token), and check "clientAuthentication" (${method}) and "clientSecret" (${SECRET_VARIABLES})`,
+      text: `${where}: FAILED: the provider does not let this client complete logins (${said}): register the client for the authorization_code grant (and refresh_token), and check "clientAuthentication" (${method}) and ${credentialOption(method)}`,
     };
   }
   if (answer.status >= 500 || !error) return { ok: false, text: `${where}: FAILED: the token endpoint answered ${said}` };
-  return { ok: false, text: `${where}: FAILED: unexpected answer to a token request (${said}): check "clientSecret" (${SECRET_VARIABLES}) and "clientAuthentication" (${method})` };
+  return { ok: false, text: `${where}: FAILED: unexpected answer to a token request (${said}): check ${credentialOption(method)} and "clientAuthentication" (${method})` };
 }
 
 /** The client authentication of `input`, as the BFF sends it. */

@@ -7,11 +7,13 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { JWK } from 'jose';
 import Koa from 'koa';
 import { createBff, type BffLogger, type BffMiddleware, type BffOptions, type SessionStore } from '@portcullis/bff';
 import { startTodoApi, type TodoApi } from './api/create-api.ts';
-import { DEMO_JOB_CLIENT } from './job.ts';
-import { startDemoProvider, type DemoProvider } from './provider/create-provider.ts';
+import { demoJobClient } from './job.ts';
+import { startDemoProvider, type DemoProvider, type DemoSecurityProfile } from './provider/create-provider.ts';
+import { generateClientKey } from './provider/fapi2-client.ts';
 import { roundRobin } from './round-robin.ts';
 import { serveSpa } from './spa-files.ts';
 
@@ -50,6 +52,15 @@ export interface DemoStackOptions {
   logger?: BffLogger;
   /** Directory of the SPA build to serve. Default: none (a small placeholder page). */
   spaDir?: string;
+  /**
+   * 'fapi2': the FAPI 2.0 Security Profile end to end. The provider requires
+   * PAR, private_key_jwt and DPoP-bound tokens (PS256 signatures); the stack
+   * generates the BFF's EC P-256 key pair, registers its public JWK, and runs
+   * the BFF with `profile: 'fapi2'`, `clientAuthentication: 'private_key_jwt'`
+   * and the private key (no client secret); the API requires DPoP. Default:
+   * none (client secret, bearer tokens).
+   */
+  securityProfile?: DemoSecurityProfile;
   /** Extra BFF options (merged last), or a function of the started API and provider that returns them. */
   bff?: Partial<BffOptions> | ((parts: { api: TodoApi; provider: DemoProvider; baseUrl: string }) => Partial<BffOptions>);
 }
@@ -78,8 +89,11 @@ export interface DemoStack {
   instances: DemoInstance[];
   /** The public HTTP server (the BFF itself, or the balancer in front of the instances). */
   server: Server;
-  /** The client id and secret of the BFF at the provider. */
-  client: { id: string; secret: string };
+  /**
+   * The BFF's client at the provider: id and secret, and in fapi2 mode its key
+   * pair (the provider then knows no secret: `secret` is unused).
+   */
+  client: { id: string; secret: string; privateJwk?: JWK; publicJwk?: JWK };
   stop(): Promise<void>;
 }
 
@@ -99,7 +113,12 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
   const baseUrl = `http://${host}:${bffPort}`;
 
   const apiPortServer = options.apiPort ?? 0;
-  const client = { id: 'portcullis-demo-bff', secret: options.clientSecret ?? randomBytes(24).toString('base64url') };
+  const fapi2 = options.securityProfile === 'fapi2';
+  const client: DemoStack['client'] = {
+    id: 'portcullis-demo-bff',
+    secret: options.clientSecret ?? randomBytes(24).toString('base64url'),
+    ...(fapi2 ? await generateClientKey() : {}),
+  };
   // The API's audience must be known by the provider before the API starts: listen first and keep
   // the socket (a port probed and closed could be taken by another process meanwhile).
   const apiServer = createServer((_req, res) => res.writeHead(503).end());
@@ -111,20 +130,29 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
     apiAudience,
     accessTokenTtl: options.accessTokenTtl ?? 300,
     refreshTokenTtl: options.refreshTokenTtl ?? 86_400,
+    ...(fapi2 ? { securityProfile: 'fapi2' as const } : {}),
     clients: [
       {
         clientId: client.id,
-        clientSecret: client.secret,
+        ...(fapi2 ? { tokenEndpointAuthMethod: 'private_key_jwt' as const, jwks: { keys: [client.publicJwk!] } } : { clientSecret: client.secret }),
         clientName: 'Portcullis demo',
         grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'],
         redirectUris: [`${baseUrl}/bff/callback`],
         postLogoutRedirectUris: [`${baseUrl}/`],
         backchannelLogoutUri: `${baseUrl}/bff/backchannel-logout`,
       },
-      DEMO_JOB_CLIENT,
+      demoJobClient(options.securityProfile),
     ],
   });
-  const api = await startTodoApi({ server: apiServer, host, issuer: provider.issuer, audience: apiAudience, requireScopes: true });
+  const api = await startTodoApi({
+    server: apiServer,
+    host,
+    issuer: provider.issuer,
+    audience: apiAudience,
+    requireScopes: true,
+    // FAPI 2: a DPoP-bound token is useless without its key, bearer tokens are refused.
+    ...(fapi2 ? { dpop: { required: true } } : {}),
+  });
   const sessionKeys = options.sessionKeys ?? [randomBytes(32).toString('base64url')];
 
   const createdStores: SessionStore[] = [];
@@ -139,7 +167,8 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
     return createBff({
       issuer: provider.issuer,
       clientId: client.id,
-      clientSecret: client.secret,
+      // fapi2 implies DPoP and PAR in the BFF.
+      ...(fapi2 ? { profile: 'fapi2' as const, clientAuthentication: 'private_key_jwt' as const, clientPrivateKey: client.privateJwk! } : { clientSecret: client.secret }),
       baseUrl,
       // The API checks todos:read / todos:write: ask for them (least privilege on the API side).
       scope: DEMO_SCOPE,

@@ -28,6 +28,7 @@ import { errorHandler } from './middleware/error-handler.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import { type BffOptions, resolveOptions } from './options.ts';
 import { ProviderClient } from './protocol/provider-client.ts';
+import { shownClaims } from './protocol/user-claims.ts';
 import { createApiHandler, ProxyEngine } from './proxy/api-proxy.ts';
 import { createFastHandler, fastCallback } from './proxy/fast-path.ts';
 import type { FastHandler, KoaLike } from './proxy/fast-types.ts';
@@ -40,6 +41,7 @@ import { SessionRepository } from './session/repository.ts';
 import { createProxySessionMiddleware, createSessionReader } from './session/proxy-session.ts';
 import { commitSession, createSessionMiddleware } from './session/session-middleware.ts';
 import { ClientCredentials } from './tokens/client-credentials.ts';
+import { renewClaims, type RefreshedSession } from './tokens/refreshed-claims.ts';
 import { TokenManager } from './tokens/token-manager.ts';
 
 /** The middleware `createBff` returns, with a handle on its parts. */
@@ -85,7 +87,18 @@ export function createBff(input: BffOptions): BffMiddleware {
   const cipher = new TokenCipher(options.session.keys);
   const repository = new SessionRepository(store, cipher);
   const provider = new ProviderClient(options, store, cipher);
-  const tokens = new TokenManager({ provider, repository, store, logger, refreshSkew: options.refreshSkew, events: options.events, ...(options.hooks.onRefresh ? { onRefresh: options.hooks.onRefresh } : {}) });
+  const claimsDeps = { provider, repository, logger, shown: (claims: Readonly<Record<string, unknown>>) => shownClaims(claims, options.user.claims) };
+  const tokens = new TokenManager({
+    provider,
+    repository,
+    store,
+    logger,
+    refreshSkew: options.refreshSkew,
+    events: options.events,
+    ...(options.hooks.onRefresh ? { onRefresh: options.hooks.onRefresh } : {}),
+    // Thin ID tokens: the claims of userinfo are fetched again at each refresh, as at login.
+    ...(options.userinfo ? { afterRefresh: (refreshed: RefreshedSession) => renewClaims(claimsDeps, refreshed) } : {}),
+  });
   const clientTokens = new ClientCredentials({ provider, refreshSkew: options.refreshSkew });
   const bff: Bff = { options, provider, store, repository, tokens, clientTokens, logger };
   if (!options.session.secure) {

@@ -72,7 +72,7 @@ export function callbackEndpoint(bff: Bff): Koa.Middleware {
     }
     if (options.userinfo) {
       // Thin ID tokens (Keycloak, Entra ID): the rest of the user's claims. The ID token's verified claims win a conflict.
-      const extra = await provider.userinfo(tokens.accessToken, tokens.claims.sub);
+      const extra = await provider.userinfo(tokens.accessToken, tokens.claims.sub, tokens.tokenType === 'DPoP' ? tokens.dpopKey : undefined);
       if (extra) tokens = { ...tokens, claims: { ...extra, ...tokens.claims } };
     }
     await checkAccess({ claims: tokens.claims, tokens: { accessToken: tokens.accessToken, idToken: tokens.idToken!, expiresAt: tokens.expiresAt, ...(tokens.refreshToken ? { refreshToken: tokens.refreshToken } : {}), ...(tokens.scope ? { scope: tokens.scope } : {}) } }, options.access, options.hooks);

@@ -209,7 +209,8 @@ export interface BffOptions {
   authorizationParams?: Record<string, string>;
   /**
    * Merge the claims of the userinfo endpoint into the session's user at login (their `sub`
-   * must match the ID token's, else the login fails with 401 `invalid_token`). Default `'auto'`:
+   * must match the ID token's, else the login fails with 401 `invalid_token`), and again after
+   * each refresh, in the background (a failure then keeps the claims the session had). Default `'auto'`:
    * where the profile says the ID token is thin (Keycloak, Entra ID).
    */
   userinfo?: boolean | 'auto';

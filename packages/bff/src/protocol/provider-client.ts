@@ -233,14 +233,15 @@ export class ProviderClient {
   }
 
   /**
-   * The userinfo endpoint's claims for an access token (JSON, or a JWT verified like an ID
-   * token); their `sub` must be `sub`, else `InvalidToken`. `undefined` when the provider
+   * The userinfo endpoint's claims for an access token (a DPoP-bound one with a proof signed by
+   * `dpopKey`; JSON, or a JWT verified like an ID token); their `sub` must be `sub`, else `InvalidToken`. `undefined` when the provider
    * advertises no userinfo endpoint.
    */
-  async userinfo(accessToken: string, sub: string): Promise<Record<string, unknown> | undefined> {
+  async userinfo(accessToken: string, sub: string, dpopKey?: DpopPrivateJwk): Promise<Record<string, unknown> | undefined> {
     const { userinfo_endpoint } = await this.metadata();
     if (!userinfo_endpoint) return undefined;
-    return fetchUserinfo(userinfo_endpoint, accessToken, sub, { keys: () => this.keys(), issuer: this.#options.issuer, clientId: this.#options.clientId });
+    const credential = { accessToken, dpopKey, nonce: dpopKey ? this.nonces.get(userinfo_endpoint) : undefined };
+    return fetchUserinfo(userinfo_endpoint, credential, sub, { keys: () => this.keys(), issuer: this.#options.issuer, clientId: this.#options.clientId });
   }
 
   /** Revokes a refresh token (RFC 7009) when the provider has a revocation endpoint; `false` when it has none. */

@@ -6,6 +6,8 @@
  */
 import { jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { InvalidToken, TemporarilyUnavailable } from '../errors.ts';
+import type { DpopPrivateJwk } from './dpop-key.ts';
+import { createDpopProof } from './dpop-proof.ts';
 
 /** What a signed userinfo response is verified against. */
 export interface UserinfoVerification {
@@ -17,11 +19,27 @@ export interface UserinfoVerification {
 /** Largest userinfo response read. */
 const MAX_BYTES = 64 * 1024;
 
-/** GETs `endpoint` with the bearer token; the claims, whose `sub` equals `sub`. */
-export async function fetchUserinfo(endpoint: string, accessToken: string, sub: string, verify: UserinfoVerification): Promise<Record<string, unknown>> {
+/** The access token, and its DPoP key when the token is bound (RFC 9449 §7.1: then sent as `DPoP` with a proof). */
+export interface UserinfoCredential {
+  accessToken: string;
+  dpopKey?: DpopPrivateJwk | undefined;
+  /** The provider's last DPoP nonce for this endpoint. */
+  nonce?: string | undefined;
+}
+
+/** GETs `endpoint` with the access token; the claims, whose `sub` equals `sub`. */
+export async function fetchUserinfo(endpoint: string, credential: UserinfoCredential, sub: string, verify: UserinfoVerification): Promise<Record<string, unknown>> {
+  const { accessToken, dpopKey, nonce } = credential;
+  const headers: Record<string, string> = { accept: 'application/json, application/jwt' };
+  if (dpopKey) {
+    headers['authorization'] = `DPoP ${accessToken}`;
+    headers['dpop'] = createDpopProof(dpopKey, { htm: 'GET', htu: endpoint, accessToken, nonce });
+  } else {
+    headers['authorization'] = `Bearer ${accessToken}`;
+  }
   let response: Response;
   try {
-    response = await fetch(endpoint, { headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json, application/jwt' }, redirect: 'error', signal: AbortSignal.timeout(10_000) });
+    response = await fetch(endpoint, { headers, redirect: 'error', signal: AbortSignal.timeout(10_000) });
   } catch (err) {
     throw new TemporarilyUnavailable('The identity provider could not be reached: try again shortly.', { cause: err });
   }

@@ -50,6 +50,8 @@ export interface TokenManagerDeps {
   events?: BffEvents;
   /** Called after each successful refresh grant (`hooks.onRefresh`). */
   onRefresh?: (event: { sub: string }) => void | Promise<void>;
+  /** Told of each refresh once its tokens are held (userinfo claims renewal); not awaited. */
+  afterRefresh?: (refreshed: { id: string; sub: string; tokens: TokenSet; idTokenClaims: Record<string, unknown> | undefined }) => Promise<void>;
 }
 
 /** A session as the token manager sees it: its id and its signed-in part (whose `tokens` it replaces). */
@@ -168,6 +170,7 @@ export class TokenManager {
     // The provider has answered: these tokens are the truth now, stored or not.
     await this.#unsaved.store(id, tokens, refreshToken);
     logger.debug({ sub: current.sub }, 'access token refreshed');
+    void this.#deps.afterRefresh?.({ id, sub: current.sub, tokens, idTokenClaims: fresh.idToken ? fresh.claims : undefined });
     await this.#deps.onRefresh?.({ sub: current.sub });
     return tokens;
   }

@@ -1,14 +1,23 @@
-/** rewriteHeaders: what an upstream API receives of the browser's request headers. */
+/** rewriteHeaders and forwardedHeaders: what an upstream API receives of the browser's request headers. */
 import type { IncomingHttpHeaders } from 'node:http';
-import { describe, expect, it } from 'vitest';
-import { rewriteHeaders, type ForwardContext } from '../../src/proxy/forwarded-headers.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { forwardedHeaders, rewriteHeaders, type ForwardContext } from '../../src/proxy/forwarded-headers.ts';
 
 const publicUrl = new URL('https://app.example.com');
 
+/** Which of the two the tests run: the same rules, in place or as a new object. */
+let mode: 'in place' | 'new object' = 'in place';
+
 function rewrite(headers: IncomingHttpHeaders, forward: Partial<ForwardContext> = {}): IncomingHttpHeaders {
   const copy = { ...headers };
-  rewriteHeaders(copy, { accessToken: 'at-123', peerIp: '203.0.113.7', publicUrl, trustProxy: false, ...forward });
-  return copy;
+  const context = { accessToken: 'at-123', peerIp: '203.0.113.7', publicUrl, trustProxy: false, ...forward };
+  if (mode === 'in place') {
+    rewriteHeaders(copy, context);
+    return copy;
+  }
+  const out = forwardedHeaders(copy, context);
+  expect(copy, "the request's own headers are left alone").toEqual(headers);
+  return out;
 }
 
 const browser: IncomingHttpHeaders = {
@@ -24,8 +33,12 @@ const browser: IncomingHttpHeaders = {
   'if-none-match': 'W/"1"',
 };
 
-describe('rewriteHeaders', () => {
-  it('sets the bearer token and drops the browser\'s cookies, X-CSRF and Authorization', () => {
+describe.each(['in place', 'new object'] as const)('rewriteHeaders / forwardedHeaders (%s)', (which) => {
+  beforeEach(() => {
+    mode = which;
+  });
+
+  it("sets the bearer token and drops the browser's cookies, X-CSRF and Authorization", () => {
     const out = rewrite(browser);
     expect(out['authorization']).toBe('Bearer at-123');
     expect(out['cookie']).toBeUndefined();
@@ -52,7 +65,15 @@ describe('rewriteHeaders', () => {
   });
 
   it('drops forwarding headers the browser claims when no proxy is trusted', () => {
-    const out = rewrite({ ...browser, 'x-forwarded-for': '6.6.6.6', 'x-forwarded-host': 'evil.com', 'x-forwarded-proto': 'gopher', 'x-forwarded-port': '1', 'x-real-ip': '6.6.6.6', forwarded: 'for=6.6.6.6' });
+    const out = rewrite({
+      ...browser,
+      'x-forwarded-for': '6.6.6.6',
+      'x-forwarded-host': 'evil.com',
+      'x-forwarded-proto': 'gopher',
+      'x-forwarded-port': '1',
+      'x-real-ip': '6.6.6.6',
+      forwarded: 'for=6.6.6.6',
+    });
     expect(out['x-forwarded-for']).toBe('203.0.113.7');
     expect(out['x-forwarded-host']).toBe('app.example.com');
     expect(out['x-forwarded-proto']).toBe('https');
@@ -61,7 +82,7 @@ describe('rewriteHeaders', () => {
     expect(out['forwarded']).toBeUndefined();
   });
 
-  it('appends the client to a trusted proxy\'s X-Forwarded-For chain', () => {
+  it("appends the client to a trusted proxy's X-Forwarded-For chain", () => {
     const out = rewrite({ ...browser, 'x-forwarded-for': '198.51.100.1, 198.51.100.2' }, { trustProxy: true, peerIp: '198.51.100.1' });
     expect(out['x-forwarded-for']).toBe('198.51.100.1, 198.51.100.2, 198.51.100.1');
     // Host and proto always describe the public origin, even behind a proxy.

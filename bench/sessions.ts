@@ -18,6 +18,7 @@ import { sessionIdOf } from '../test/helpers/sessions.ts';
 import { redisMissing, startBenchRedis, type BenchRedis } from './lib/redis.ts';
 import type { Settings } from './lib/settings.ts';
 import { median, percentiles, round } from './lib/stats.ts';
+import { internalsOf } from '../packages/bff/src/internals.ts';
 
 export interface LookupTiming {
   iterations: number;
@@ -107,7 +108,7 @@ async function measureStore(kind: 'memory' | 'redis', n: number, iterations: num
     }
     const first = raw[0]!;
     const jwe = (first['auth'] as { tokens: string }).tokens;
-    const clear = (await stack.bff.bff.repository.get(ids[0]!))!['auth'] as { tokens: { accessToken: string; refreshToken?: string; idToken: string } };
+    const clear = (await internalsOf(stack.bff).repository.get(ids[0]!))!['auth'] as { tokens: { accessToken: string; refreshToken?: string; idToken: string } };
     const result: StoreSessions = {
       store: kind,
       sessions: n,
@@ -155,7 +156,7 @@ async function measureStore(kind: 'memory' | 'redis', n: number, iterations: num
       probe.close();
     }
 
-    result.repositoryGet = await time(iterations, ids, (id) => stack.bff.bff.repository.get(id));
+    result.repositoryGet = await time(iterations, ids, (id) => internalsOf(stack.bff).repository.get(id));
     result.storeGet = await time(iterations, ids, (id) => store.get(id));
     return result;
   } finally {

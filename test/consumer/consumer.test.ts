@@ -259,7 +259,8 @@ describe('the published packages, installed with npm in a fresh project', () => 
       expect(files, pkg).toEqual(expect.arrayContaining(['package/LICENSE', 'package/README.md', 'package/package.json', 'package/dist/index.js', 'package/dist/index.d.ts']));
       expect(files.filter((f) => f.startsWith('package/src/') || (f.endsWith('.ts') && !f.endsWith('.d.ts'))), pkg).toEqual([]);
       const manifest = JSON.parse(readFileSync(path.join(app, 'node_modules', '@portcullis', pkg, 'package.json'), 'utf8')) as Record<string, any>;
-      const subpaths = pkg === 'react' ? { './sessions': { types: './dist/sessions.d.ts', default: './dist/sessions.js' } } : {};
+      const subpaths =
+        pkg === 'react' ? { './sessions': { types: './dist/sessions.d.ts', default: './dist/sessions.js' } } : pkg === 'bff' ? { './server': { types: './dist/server/index.d.ts', default: './dist/server/index.js' } } : {};
       expect(manifest['exports'], pkg).toEqual({ '.': { types: './dist/index.d.ts', default: './dist/index.js' }, ...subpaths, './package.json': './package.json' });
       expect([manifest['main'], manifest['types']], pkg).toEqual(['./dist/index.js', './dist/index.d.ts']);
       expect(manifest['license']).toBe('MIT');
@@ -284,15 +285,15 @@ describe('the published packages, installed with npm in a fresh project', () => 
 
   it('plain Node imports each package', async () => {
     const script = `
-      const [bff, react, guard] = await Promise.all(['@portcullis/bff', '@portcullis/react', '@portcullis/api-guard'].map((n) => import(n)));
+      const [bff, react, guard, server] = await Promise.all(['@portcullis/bff', '@portcullis/react', '@portcullis/api-guard', '@portcullis/bff/server'].map((n) => import(n)));
       const { createRequire } = await import('node:module');
       const require = createRequire(process.cwd() + '/');
       console.log(JSON.stringify({
-        bff: typeof bff.createBff, react: typeof react.AuthProvider, guard: typeof guard.requireAccessToken,
+        bff: typeof bff.createBff, react: typeof react.AuthProvider, guard: typeof guard.requireAccessToken, server: typeof server.startServer,
         version: require('@portcullis/bff/package.json').version,
       }));`;
     const output = await ok(process.execPath, ['--input-type=module', '-e', script], app);
-    expect(JSON.parse(output.trim().split('\n').pop()!)).toEqual({ bff: 'function', react: 'function', guard: 'function', version: expect.any(String) });
+    expect(JSON.parse(output.trim().split('\n').pop()!)).toEqual({ bff: 'function', react: 'function', guard: 'function', server: 'function', version: expect.any(String) });
   });
 
   describe('the README samples compile with a strict tsc against the installed packages', () => {

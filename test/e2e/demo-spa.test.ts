@@ -29,6 +29,7 @@ import {
   todoTitles,
   waitForStatus,
 } from '../helpers/browser.ts';
+import { internalsOf } from '../../packages/bff/src/internals.ts';
 
 let stack: DemoStack;
 let browser: Browser;
@@ -151,7 +152,7 @@ describe('demo SPA in Chromium', () => {
     const after = await replay();
     expect(after.status).toBe(401);
     const id = cookie!.value.slice(0, cookie!.value.indexOf('.'));
-    expect(await stack.bff.bff.repository.get(id)).toBeUndefined();
+    expect(await internalsOf(stack.bff).repository.get(id)).toBeUndefined();
 
     // The provider's session ended too: logging in again asks for the password.
     await page.getByTestId('login-button').click();

@@ -20,6 +20,7 @@ import { dpopProof, generateDpopKey } from '../../demo/provider/fapi2-client.ts'
 import { BffClient } from '../helpers/bff-client.ts';
 import { freePort } from '../integration/server-harness.ts';
 import { confirmProviderLogout, consoleProblems, ensureSpaBuilt, launchChromium, logInFromHome, openTab, SPA_DIST, todoTitles } from '../helpers/browser.ts';
+import { internalsOf } from '../../packages/bff/src/internals.ts';
 
 const ACCESS_TOKEN_TTL = 4;
 let stack: DemoStack;
@@ -32,7 +33,7 @@ beforeAll(async () => {
   await ensureSpaBuilt();
   // 4 s access tokens: the BFF refreshes once half the lifetime is gone (its skew is capped at half).
   [browser, stack] = await Promise.all([launchChromium(), startDemoStack({ securityProfile: 'fapi2', spaDir: SPA_DIST, logger: silentLogger, accessTokenTtl: ACCESS_TOKEN_TTL })]);
-  const repository = stack.bff.bff.repository;
+  const repository = internalsOf(stack.bff).repository;
   const set = repository.set.bind(repository);
   repository.set = async (id: string, record: SessionRecord, ttlMs: number) => {
     const tokens = (record['auth'] as UserSession | undefined)?.tokens;

@@ -22,6 +22,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { consoleProblems, SESSION_COOKIE, watchConsole, type ConsoleEntry } from '../helpers/browser.ts';
 import { launchChromiumBlockingThirdPartyCookies, startFrontchannelProvider, type BlockingBrowser, type FrontchannelProvider } from '../helpers/frontchannel.ts';
 import { createKoaApp } from '../helpers/koa.ts';
+import { internalsOf } from '../../packages/bff/src/internals.ts';
 
 const CLIENT_ID = 'frontchannel-bff';
 const CLIENT_SECRET = 'frontchannel-secret';
@@ -143,7 +144,7 @@ async function userStatus(p: Page): Promise<number> {
 async function browserSession(): Promise<{ value: string; auth: UserSession | undefined }> {
   const cookie = (await chrome.context.cookies(baseUrl)).find((c) => c.name === SESSION_COOKIE);
   if (!cookie) throw new Error('the browser has no BFF session cookie');
-  const record = await bff.bff.repository.get(cookie.value.slice(0, cookie.value.indexOf('.')));
+  const record = await internalsOf(bff).repository.get(cookie.value.slice(0, cookie.value.indexOf('.')));
   return { value: cookie.value, auth: record?.['auth'] as UserSession | undefined };
 }
 

@@ -26,6 +26,7 @@ import {
   todoTitles,
   waitForStatus,
 } from '../helpers/browser.ts';
+import { internalsOf } from '../../packages/bff/src/internals.ts';
 
 let stack: DemoStack;
 let browser: Browser;
@@ -39,9 +40,9 @@ beforeAll(async () => {
     startDemoStack({ spaDir: SPA_DIST, logger: silentLogger }),
   ]);
   // Every access token counts as due: each API call goes through a real refresh grant.
-  stack.bff.bff.tokens.expiring = () => true;
+  internalsOf(stack.bff).tokens.expiring = () => true;
   // Sees every token set the BFF writes (refreshes included) before it is encrypted.
-  const repository = stack.bff.bff.repository;
+  const repository = internalsOf(stack.bff).repository;
   const set = repository.set.bind(repository);
   repository.set = async (id: string, record: SessionRecord, ttlMs: number) => {
     const tokens = (record['auth'] as UserSession | undefined)?.tokens;

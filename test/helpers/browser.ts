@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
 import type { DemoStack } from '@portcullis/demo/stack';
 import type { TokenSet, UserSession } from '@portcullis/bff';
+import { internalsOf } from '../../packages/bff/src/internals.ts';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
@@ -204,7 +205,7 @@ export async function sessionTokens(context: BrowserContext, stack: DemoStack): 
   const cookie = await sessionCookie(context, stack);
   if (!cookie) throw new Error('the browser has no BFF session cookie');
   const id = cookie.value.slice(0, cookie.value.indexOf('.'));
-  const record = await stack.bff.bff.repository.get(id);
+  const record = await internalsOf(stack.bff).repository.get(id);
   const auth = record?.['auth'] as UserSession | undefined;
   if (!auth) throw new Error('the BFF store has no signed-in session for the browser cookie');
   return auth.tokens;

@@ -5,6 +5,7 @@
  */
 import type { BffMiddleware, UserSession } from '@portcullis/bff';
 import type { BffClient } from './bff-client.ts';
+import { internalsOf } from '../../packages/bff/src/internals.ts';
 
 /** The session id inside the tab's session cookie (`<id>.<mac>`). */
 export function sessionIdOf(tab: BffClient, cookieName = 'portcullis'): string {
@@ -15,18 +16,18 @@ export function sessionIdOf(tab: BffClient, cookieName = 'portcullis'): string {
 
 /** The signed-in part of a session record (by tab or by id), tokens decrypted; undefined when gone. */
 export async function authOf(bff: BffMiddleware, tabOrId: BffClient | string): Promise<UserSession | undefined> {
-  const record = await bff.bff.repository.get(typeof tabOrId === 'string' ? tabOrId : sessionIdOf(tabOrId));
+  const record = await internalsOf(bff).repository.get(typeof tabOrId === 'string' ? tabOrId : sessionIdOf(tabOrId));
   return record?.['auth'] as UserSession | undefined;
 }
 
 /** Marks the tab's access token as expired in the store (the provider still considers it valid). */
 export async function expireAccessToken(bff: BffMiddleware, tab: BffClient): Promise<UserSession> {
   const id = sessionIdOf(tab);
-  const record = await bff.bff.repository.get(id);
+  const record = await internalsOf(bff).repository.get(id);
   if (!record) throw new Error('no session record');
   const auth = record['auth'] as UserSession;
   auth.tokens.expiresAt = Math.floor(Date.now() / 1000) - 1;
-  await bff.bff.repository.set(id, record, 60_000);
+  await internalsOf(bff).repository.set(id, record, 60_000);
   return auth;
 }
 

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errors, MemorySessionStore, silentLogger, type SessionRecord } from '@portcullis/bff';
 import { startDemoStack, type DemoStack } from '@portcullis/demo/stack';
 import { BffClient } from '../helpers/bff-client.ts';
+import { internalsOf } from '../../packages/bff/src/internals.ts';
 
 const HTML = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
 
@@ -17,7 +18,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const storeSize = () => (stack.bff.bff.store as unknown as { size: number }).size;
+const storeSize = () => (internalsOf(stack.bff).store as unknown as { size: number }).size;
 
 describe('provider down at login', () => {
   it('before discovery: /bff/login answers 503 with a readable page and stores nothing', async () => {

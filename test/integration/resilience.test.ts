@@ -18,6 +18,7 @@ import { startDemoStack, type DemoStack } from '@portcullis/demo/stack';
 import { BffClient } from '../helpers/bff-client.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
 import { authOf, eventually, expireAccessToken, sessionIdOf } from '../helpers/sessions.ts';
+import { internalsOf } from '../../packages/bff/src/internals.ts';
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -25,10 +26,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Sets the tab's access token to expire in `seconds` (already inside the refresh skew). */
 async function tokenExpiringIn(stack: DemoStack, tab: BffClient, seconds: number): Promise<TokenSet> {
   const id = sessionIdOf(tab);
-  const record = (await stack.bff.bff.repository.get(id))!;
+  const record = (await internalsOf(stack.bff).repository.get(id))!;
   const auth = record['auth'] as { tokens: TokenSet };
   auth.tokens = { ...auth.tokens, expiresAt: nowSeconds() + seconds, issuedAt: nowSeconds() - 3600 };
-  expect(await stack.bff.bff.repository.set(id, record, 60_000)).toBe(true);
+  expect(await internalsOf(stack.bff).repository.set(id, record, 60_000)).toBe(true);
   return auth.tokens;
 }
 
@@ -87,7 +88,7 @@ describe('Redis and two instances', () => {
     const tab = await BffClient.signedIn(stack.baseUrl);
     const first = new BffClient(stack.instances[0]!.url, tab.jar);
     const before = await expireAccessToken(stack.bff, tab);
-    const provider = stack.instances[0]!.bff.bff.provider;
+    const provider = internalsOf(stack.instances[0]!.bff).provider;
     const original = provider.refresh.bind(provider);
     provider.refresh = async (...args) => {
       const fresh = await original(...args);
@@ -101,7 +102,7 @@ describe('Redis and two instances', () => {
       provider.refresh = original;
     }
     expect(response.status).toBe(200);
-    expect(stack.instances[0]!.bff.bff.tokens.unsavedCount).toBe(1);
+    expect(internalsOf(stack.instances[0]!.bff).tokens.unsavedCount).toBe(1);
     await sleep(1500);
     await redis.start();
     // The held tokens reach the store by themselves once Redis is back.
@@ -109,7 +110,7 @@ describe('Redis and two instances', () => {
       const auth = await authOf(stack.bff, tab).catch(() => undefined);
       return auth !== undefined && auth.tokens.accessToken !== before.tokens.accessToken;
     }, 15_000);
-    await eventually(async () => stack.instances[0]!.bff.bff.tokens.unsavedCount === 0);
+    await eventually(async () => internalsOf(stack.instances[0]!.bff).tokens.unsavedCount === 0);
     // Every later call, on either instance, works with the rotated tokens, including the next refresh.
     for (let i = 0; i < 4; i++) expect((await tab.fetch('/api/todos')).status).toBe(200);
     await expireAccessToken(stack.bff, tab);
@@ -123,13 +124,13 @@ describe('Redis and two instances', () => {
     const [a, b] = [new BffClient(stack.instances[0]!.url, tab.jar), new BffClient(stack.instances[1]!.url, tab.jar)];
     const id = sessionIdOf(tab);
     // Due for an idle renewal (less than half the idle timeout left) and for a refresh.
-    const record = (await stack.bff.bff.repository.get(id))!;
+    const record = (await internalsOf(stack.bff).repository.get(id))!;
     const auth = record['auth'] as { tokens: TokenSet };
     auth.tokens = { ...auth.tokens, expiresAt: nowSeconds() - 1 };
     record['_expire'] = Date.now() + 1000 * 60;
-    expect(await stack.bff.bff.repository.set(id, record, 120_000)).toBe(true);
+    expect(await internalsOf(stack.bff).repository.set(id, record, 120_000)).toBe(true);
     // Instance B reads the session, then its renewal write is slow to land.
-    const store = stack.instances[1]!.bff.bff.store;
+    const store = internalsOf(stack.instances[1]!.bff).store;
     restore = slowWrites(store, 400);
     const renewal = b.user(); // /bff/user: koa-session renews the idle timeout, writing the whole record
     await sleep(100);
@@ -174,11 +175,11 @@ describe('Redis and two instances', () => {
     const tab = await BffClient.signedIn(stack.baseUrl);
     const [a, b] = [new BffClient(stack.instances[0]!.url, tab.jar), new BffClient(stack.instances[1]!.url, tab.jar)];
     const id = sessionIdOf(tab);
-    const record = (await stack.bff.bff.repository.get(id))!;
+    const record = (await internalsOf(stack.bff).repository.get(id))!;
     record['_expire'] = Date.now() + 1000 * 60;
-    expect(await stack.bff.bff.repository.set(id, record, 120_000)).toBe(true);
+    expect(await internalsOf(stack.bff).repository.set(id, record, 120_000)).toBe(true);
     const logoutUrl = (await a.user()).body['logoutUrl'] as string;
-    restore = slowWrites(stack.instances[1]!.bff.bff.store, 400);
+    restore = slowWrites(internalsOf(stack.instances[1]!.bff).store, 400);
     const renewal = b.user(); // B's renewal write passes its checks, then lands late
     await sleep(100);
     const logout = await a.fetch(logoutUrl, { csrf: false });
@@ -187,7 +188,7 @@ describe('Redis and two instances', () => {
     restore();
     await sleep(100);
     expect(await authOf(stack.bff, id)).toBeUndefined();
-    expect((await stack.instances[1]!.bff.bff.store.findIds?.({ sub: 'alice' }))?.includes(id)).toBe(false);
+    expect((await internalsOf(stack.instances[1]!.bff).store.findIds?.({ sub: 'alice' }))?.includes(id)).toBe(false);
     expect((await new BffClient(stack.baseUrl, tab.jar).user()).status).toBe(401);
   });
 });

@@ -8,6 +8,7 @@ import { silentLogger } from '@portcullis/bff';
 import { startDemoStack, type DemoStack } from '@portcullis/demo/stack';
 import { BffClient } from '../helpers/bff-client.ts';
 import { authOf, expireAccessToken, sessionIdOf } from '../helpers/sessions.ts';
+import { internalsOf } from '../../packages/bff/src/internals.ts';
 
 let stack: DemoStack;
 beforeAll(async () => {
@@ -90,11 +91,11 @@ describe('refresh before proxying', () => {
   it('without a refresh token the session ends with its access token: 401, no refresh attempted', async () => {
     const tab = await signedIn('bob');
     const id = tab.sessionCookie('portcullis')!.split('.')[0]!;
-    const record = (await stack.bff.bff.repository.get(id))!;
+    const record = (await internalsOf(stack.bff).repository.get(id))!;
     const auth = record['auth'] as { tokens: { refreshToken?: string; expiresAt: number } };
     delete auth.tokens.refreshToken;
     auth.tokens.expiresAt = 0;
-    await stack.bff.bff.repository.set(id, record, 60_000);
+    await internalsOf(stack.bff).repository.set(id, record, 60_000);
     const response = await tab.fetch('/api/todos');
     expect(response.status).toBe(401);
     expect(await response.json()).toMatchObject({ error: 'unauthenticated' });
@@ -109,7 +110,7 @@ describe('logout during a refresh', () => {
     const id = sessionIdOf(tab);
     const { sid } = (await authOf(stack.bff, tab))!;
     await expireAccessToken(stack.bff, tab);
-    const provider = stack.bff.bff.provider;
+    const provider = internalsOf(stack.bff).provider;
     const original = provider.refresh.bind(provider);
     let issued: string | undefined;
     provider.refresh = async (...args) => {

@@ -25,6 +25,7 @@ import { discovery, interceptTokenEndpoint, pendingLogin, startArena, type Arena
 import { BffClient, formAction } from '../helpers/bff-client.ts';
 import { browse } from '../helpers/cookie-jar.ts';
 import { authOf, eventually, expireAccessToken } from '../helpers/sessions.ts';
+import { internalsOf } from '../../packages/bff/src/internals.ts';
 
 const EVENT = { 'http://schemas.openid.net/event/backchannel-logout': {} };
 
@@ -172,7 +173,7 @@ beforeAll(async () => {
     const revokedTab = tab();
     await revokedTab.login('alice');
     const revokedAuth = (await authOf(arena.stack.bff, revokedTab))!;
-    await arena.stack.bff.bff.provider.revoke(revokedAuth.tokens.refreshToken!);
+    await internalsOf(arena.stack.bff).provider.revoke(revokedAuth.tokens.refreshToken!);
     await expireAccessToken(arena.stack.bff, revokedTab);
     expect((await revokedTab.fetch('/api/todos')).status).toBe(401);
     collectCookies();

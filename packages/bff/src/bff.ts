@@ -21,6 +21,7 @@ import { MethodNotAllowed, NotFound } from './errors.ts';
 import { diagnosticsRoute } from './endpoints/diagnostics.ts';
 import { frontchannelLogoutRoute } from './endpoints/frontchannel-logout.ts';
 import { jwksRoute } from './endpoints/jwks.ts';
+import { registerInternals } from './internals.ts';
 import { createConsoleLogger } from './logger.ts';
 import { FixedWindowLimiter, rateLimit } from './middleware/rate-limit.ts';
 import { requireCsrfHeader } from './middleware/csrf-header.ts';
@@ -46,8 +47,6 @@ import { TokenManager } from './tokens/token-manager.ts';
 
 /** The middleware `createBff` returns, with a handle on its parts. */
 export interface BffMiddleware extends Koa.Middleware {
-  /** The instance's parts (options, provider client, store, token manager). */
-  readonly bff: Bff;
   /**
    * The HTTP server's `upgrade` handler for routes with `ws: true`:
    * `server.on('upgrade', bff.upgrade)`. Returns false when no such route matches.
@@ -147,7 +146,7 @@ export function createBff(input: BffOptions): BffMiddleware {
   const handle = createFastHandler(route, logger);
   Object.defineProperty(middleware, 'handle', { value: handle });
   Object.defineProperty(middleware, 'callback', { value: (app: KoaLike) => fastCallback(handle, app) });
-  Object.defineProperty(middleware, 'bff', { value: bff });
+  registerInternals(middleware, bff);
   middleware.requireSession = createRequireSession(bff, handleErrors, proxySession);
   Object.defineProperty(middleware, 'upgrade', { value: createUpgradeHandler(bff, engine, session) });
   middleware.close = async () => {

@@ -4,8 +4,9 @@
  *
  * What users need and nothing else: `createBff` and its options, the session
  * stores and their contract, the rate-limiter and logger contracts, the
- * event observer, and the typed errors. The checked-in report
- * `etc/bff.api.md` shows every change to this surface in review.
+ * event observer, and the typed errors. The server command's parts (config,
+ * server, static files) are the `@portcullis/bff/server` entry. The checked-in
+ * report `etc/bff.api.md` shows every change to this surface in review.
  *
  * @packageDocumentation
  */
@@ -15,9 +16,10 @@ export type { RequireSessionOptions, SessionState } from './require-session.ts';
 export type { SessionListEntry } from './endpoints/sessions.ts';
 export type { AccessPolicy, ApiRoute, ApiTokenType, BffHooks, BffOptions, LoginEvent, LoginOptions, LogoutOptions, RateLimiter, SessionOptions, UserOptions } from './options.ts';
 export { BffOptionsError } from './options.ts';
-export { PROVIDER_NAMES, PROVIDER_PROFILES, type ProviderName, type ProviderProfile } from './protocol/profiles.ts';
+export { PROVIDER_NAMES, PROVIDER_PROFILES, type EndSessionStyle, type ProviderName, type ProviderProfile } from './protocol/profiles.ts';
+export type { DpopAlgorithm, DpopPrivateJwk } from './protocol/dpop-key.ts';
 export type { BffEvents } from './events.ts';
-export type { BffLogger, LogMethod } from './logger.ts';
+export type { BffLogger, LogLevel, LogMethod } from './logger.ts';
 export { createConsoleLogger, silentLogger } from './logger.ts';
 export type { LockHandle, SessionIndex, SessionRecord, SessionStore } from './session/store.ts';
 export { MemorySessionStore, type MemorySessionStoreOptions } from './session/memory-store.ts';
@@ -28,5 +30,3 @@ export type { RedisClient } from './session/redis-scripts.ts';
 export type { SessionData, TokenSet, UserSession } from './session/user-session.ts';
 export type { UserInfoResponse } from './endpoints/user.ts';
 export * as errors from './errors.ts';
-export { serveStatic, type StaticFilesOptions } from './server/static-files.ts';
-export type { CompressorOptions } from './server/static-encoding.ts';

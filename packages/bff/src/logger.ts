@@ -17,15 +17,16 @@ export interface BffLogger {
 }
 
 const LEVELS = { debug: 20, info: 30, warn: 40, error: 50 } as const;
-type Level = keyof typeof LEVELS;
+/** A log level of the console logger. */
+export type LogLevel = keyof typeof LEVELS;
 
 /**
  * A JSON-lines logger on stderr. Default level `warn`, or `PORTCULLIS_LOG_LEVEL`.
  * @param level - the lowest level written
  */
-export function createConsoleLogger(level: Level | 'silent' = (process.env.PORTCULLIS_LOG_LEVEL as Level | undefined) ?? 'warn'): BffLogger {
+export function createConsoleLogger(level: LogLevel | 'silent' = (process.env.PORTCULLIS_LOG_LEVEL as LogLevel | undefined) ?? 'warn'): BffLogger {
   const min = level === 'silent' ? Infinity : LEVELS[level] ?? LEVELS.warn;
-  const write = (name: Level): LogMethod => (fields, message) => {
+  const write = (name: LogLevel): LogMethod => (fields, message) => {
     if (LEVELS[name] < min) return;
     process.stderr.write(`${JSON.stringify({ level: name, time: new Date().toISOString(), name: 'portcullis', msg: message, ...fields })}\n`);
   };

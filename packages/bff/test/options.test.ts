@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createBff } from '../src/bff.ts';
 import { silentLogger } from '../src/logger.ts';
 import { BffOptionsError, resolveOptions, type BffOptions } from '../src/options.ts';
+import { internalsOf } from '../src/internals.ts';
 
 const KEY = 'k'.repeat(32);
 
@@ -207,7 +208,7 @@ describe('createBff validates once, at creation', () => {
   it('creates a middleware for valid options', async () => {
     const bff = createBff({ ...valid(), logger: silentLogger });
     expect(typeof bff).toBe('function');
-    expect(bff.bff.options.session.cookie).toBe('__Host-portcullis');
+    expect(internalsOf(bff).options.session.cookie).toBe('__Host-portcullis');
     await bff.close();
   });
 });

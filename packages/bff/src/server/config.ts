@@ -17,6 +17,7 @@ import { BffOptionsError, type ResolvedOptions } from '../options.ts';
 import { closest } from './config/keys.ts';
 import { ConfigError, sourceNote, type ServerConfig } from './config/types.ts';
 import { BFF_OPTION_NAMES, friendly, requireBffOptions } from './config/validate.ts';
+import { internalsOf } from '../internals.ts';
 
 export { ENV_VARIABLES, OTHER_ENV_VARIABLES, type EnvVariable } from './config/env.ts';
 export { loadConfig, type ConfigFlags, type LoadConfigInput } from './config/load.ts';
@@ -34,7 +35,7 @@ export async function validateBffOptions(config: ServerConfig): Promise<Resolved
   try {
     const bff = createBff({ ...config.bff, logger: silentLogger });
     await bff.close();
-    return bff.bff.options;
+    return internalsOf(bff).options;
   } catch (err) {
     throw toConfigError(err, config);
   }

@@ -26,6 +26,7 @@ import { requestIdState, withRequestLog } from './request-log.ts';
 import { closeGracefully, InflightTracker } from './shutdown.ts';
 import { serveStatic } from './static-files.ts';
 import { openStore } from './store.ts';
+import { internalsOf } from '../internals.ts';
 
 /** Options of {@link startServer} beyond the config. */
 export interface StartServerOptions {
@@ -72,7 +73,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     await store.close();
     throw toConfigError(err, config);
   }
-  const resolved = bff.bff.options;
+  const resolved = internalsOf(bff).options;
 
   // The provider counts for readiness only when asked: its outage is every instance's.
   const readiness = new Readiness([providerCheck(resolved.issuer, fetch, { required: config.readyRequiresProvider }), store.check], {

@@ -13,6 +13,7 @@ import { startBff, startStack, type Stack } from '../support/harness.ts';
 import { parseSetCookie, setCookiesFor, type ParsedSetCookie } from '../support/http.ts';
 import { loginAgain, loginUntilCallback } from '../support/login.ts';
 import { memoryStore, rawTokens, sessionIdOf, sessionRecord, sessionsOf, tokensOf } from '../support/session.ts';
+import { internalsOf } from '../../src/internals.ts';
 
 let stack: Stack;
 
@@ -80,7 +81,7 @@ describe('session cookie with a plain-http localhost baseUrl', () => {
 
 describe('a new session id at every login (no fixation)', () => {
   it('ignores a planted cookie: even a correctly signed id is replaced by a fresh one', async () => {
-    const key = stack.bff.bff.options.session.keys[0]!;
+    const key = internalsOf(stack.bff).options.session.keys[0]!;
     const planted = randomBytes(32).toString('base64url');
     const client = new BffClient(stack.baseUrl);
     client.jar.setCookie(`portcullis=${planted}.${createHmac('sha256', key).update(planted).digest('base64url')}; Path=/`, stack.baseUrl);
@@ -88,7 +89,7 @@ describe('a new session id at every login (no fixation)', () => {
     await client.login('alice');
     const id = sessionIdOf(client)!;
     expect(id).not.toBe(planted);
-    expect(await stack.bff.bff.store.get(planted)).toBeUndefined();
+    expect(await internalsOf(stack.bff).store.get(planted)).toBeUndefined();
     expect((await client.user()).body['sub']).toBe('alice');
   });
 
@@ -104,7 +105,7 @@ describe('a new session id at every login (no fixation)', () => {
     const second = sessionIdOf(client)!;
     expect(second).not.toBe(first);
     expect(await sessionRecord(stack, second)).toBeDefined();
-    expect(await stack.bff.bff.store.get(first)).toBeUndefined();
+    expect(await internalsOf(stack.bff).store.get(first)).toBeUndefined();
     expect(await sessionsOf(stack, 'alice')).not.toContain(first);
     // The first cookie no longer opens anything.
     const replay = await fetch(new URL('/bff/user', stack.baseUrl), { headers: { cookie: firstCookie, 'x-csrf': '1' } });
@@ -125,7 +126,7 @@ describe('a new session id at every login (no fixation)', () => {
     expect(response.status).toBe(302);
     const aliceId = sessionIdOf(client)!;
     expect(aliceId).not.toBe(bobId);
-    expect(await stack.bff.bff.store.get(bobId)).toBeUndefined();
+    expect(await internalsOf(stack.bff).store.get(bobId)).toBeUndefined();
     expect((await client.user()).body['sub']).toBe('alice');
   });
 });

@@ -11,6 +11,7 @@ import { startBff, startStack, type Stack } from '../support/harness.ts';
 import { dump, setCookiesFor } from '../support/http.ts';
 import { authorizationUrl, loginUntilCallback } from '../support/login.ts';
 import { expectNoTokenIn, memoryStore, sessionIdOf, sessionRecord, sessionsOf, tokensOf } from '../support/session.ts';
+import { internalsOf } from '../../src/internals.ts';
 
 let stack: Stack;
 
@@ -315,7 +316,7 @@ describe('GET /bff/callback: a failed ID token validation', () => {
       stopAt: (u) => u.pathname === '/bff/callback',
     });
     expect(done.stopped).toBe(true);
-    const store = strict.bff.store as typeof strict.bff.store & { size: number };
+    const store = internalsOf(strict).store as ReturnType<typeof internalsOf>['store'] & { size: number };
     const sizeBefore = store.size;
     const response = await client.fetch(local(done.url), { csrf: false });
     const body = (await response.json()) as Record<string, unknown>;
@@ -324,7 +325,7 @@ describe('GET /bff/callback: a failed ID token validation', () => {
     expect(String(body['error_description'])).toMatch(/ID token/);
     expect(setCookiesFor(response, 'portcullis')).toEqual([]);
     expect(store.size).toBeLessThan(sizeBefore); // the state is spent, nothing added
-    expect(await (strict.bff.store as { findIds(q: { sub: string }): Promise<string[]> }).findIds({ sub: 'alice' })).toEqual([]);
+    expect(await (internalsOf(strict).store as { findIds(q: { sub: string }): Promise<string[]> }).findIds({ sub: 'alice' })).toEqual([]);
     expect((await client.user()).status).toBe(401);
     // Replaying it changes nothing.
     const replay = await client.fetch(local(done.url), { csrf: false });

@@ -10,6 +10,7 @@ import { startStack, type Stack } from '../support/harness.ts';
 import { dump, parseSetCookie, setCookiesFor } from '../support/http.ts';
 import { loginFrom } from '../support/login.ts';
 import { expectNoTokenIn, memoryStore, sessionIdOf, sessionRecord, sessionsOf, tokensOf } from '../support/session.ts';
+import { internalsOf } from '../../src/internals.ts';
 
 let stack: Stack;
 let discovery: { end_session_endpoint: string; token_endpoint: string };
@@ -47,14 +48,14 @@ describe('GET /bff/logout with the right sid', () => {
     expect(location.searchParams.has('id_token_hint')).toBe(false);
     // A fresh state per logout (Keycloak redirects back only with one), stored server-side and bound by a cookie.
     expect(location.searchParams.get('state')).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(await stack.bff.bff.store.get(`logout-state:${location.searchParams.get('state')}`)).toMatchObject({ returnTo: '/' });
+    expect(await internalsOf(stack.bff).store.get(`logout-state:${location.searchParams.get('state')}`)).toMatchObject({ returnTo: '/' });
     expect(setCookiesFor(response, 'portcullis-logout')).toHaveLength(1);
     expect(response.headers.get('portcullis-logout')).toBe('provider');
     expectNoTokenIn(await dump(response), tokens, 'logout response');
 
     // The server-side session is gone, the cookie cleared.
     expect(await sessionRecord(stack, id)).toBeUndefined();
-    expect(await stack.bff.bff.store.get(id)).toBeUndefined();
+    expect(await internalsOf(stack.bff).store.get(id)).toBeUndefined();
     const cleared = setCookiesFor(response, 'portcullis').map(parseSetCookie);
     expect(cleared).toHaveLength(1);
     expect(cleared[0]!.value).toBe('');

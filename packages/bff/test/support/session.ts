@@ -7,6 +7,7 @@
 import { expect } from 'vitest';
 import type { BffMiddleware, MemorySessionStore, TokenSet, UserSession } from '../../src/index.ts';
 import type { BffClient } from './client.ts';
+import { internalsOf } from '../../src/internals.ts';
 
 /** Anything that holds a BFF. */
 export interface WithBff {
@@ -23,7 +24,7 @@ export function sessionIdOf(client: BffClient, name = SESSION_COOKIE): string | 
 
 /** The decrypted signed-in part of the session record `id` (undefined when gone). */
 export async function sessionRecord(stack: WithBff, id: string): Promise<UserSession | undefined> {
-  const record = await stack.bff.bff.repository.get(id);
+  const record = await internalsOf(stack.bff).repository.get(id);
   return record?.['auth'] as UserSession | undefined;
 }
 
@@ -53,7 +54,7 @@ export function expectNoTokenIn(text: string, tokens: TokenSet, where: string): 
 
 /** The BFF's default in-memory store. */
 export function memoryStore(stack: WithBff): MemorySessionStore {
-  return stack.bff.bff.store as MemorySessionStore;
+  return internalsOf(stack.bff).store as MemorySessionStore;
 }
 
 /** Live sessions of `sub` in the BFF's store (the store indexes sessions by sub). */

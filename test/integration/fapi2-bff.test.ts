@@ -24,7 +24,17 @@ const authOf = async (s: DemoStack, tab: BffClient) => (await authIn(s.bff, tab)
 
 let stack: DemoStack;
 beforeAll(async () => {
-  stack = await startDemoStack({ securityProfile: 'fapi2', logger: silentLogger, accessTokenTtl: 60 });
+  stack = await startDemoStack({
+    securityProfile: 'fapi2',
+    logger: silentLogger,
+    accessTokenTtl: 60,
+    bff: ({ api }) => ({
+      apis: [
+        { path: '/api/todos', target: `${api.url}/todos`, token: 'user' },
+        { path: '/api/machine', target: `${api.url}/whoami`, token: 'client' },
+      ],
+    }),
+  });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -59,6 +69,15 @@ describe('profile fapi2 against a FAPI 2.0 provider', () => {
     expect(asBearer.status).toBe(401);
     const noProof = await fetch(`${stack.api.url}/todos`, { headers: { authorization: `DPoP ${tokens.accessToken}` } });
     expect(noProof.status).toBe(401);
+  });
+
+  it("'client' routes get a client-credentials token bound to the instance's key, one grant for many calls", async () => {
+    stack.provider.resetCounts();
+    const anonymous = new BffClient(stack.baseUrl);
+    const responses = await Promise.all(Array.from({ length: 10 }, () => anonymous.fetch('/api/machine')));
+    for (const response of responses) expect(response.status).toBe(200);
+    expect(await responses[0]!.json()).toMatchObject({ kind: 'client', clientId: stack.client.id });
+    expect(stack.provider.grantCounts()['client_credentials']).toBe(1);
   });
 
   it('refreshes with a DPoP proof: the new token is bound to the same key', async () => {

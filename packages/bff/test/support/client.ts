@@ -4,8 +4,8 @@
  * provider's cookies and the BFF's live in one jar, as they would), and the
  * provider's login form submitted for real.
  *
- * Same shape as the root suites' `test/helpers/bff-client.ts`, so the login
- * and session helpers here accept either.
+ * The one tab class of the workspace: the root suites and the benchmarks
+ * import it through `test/helpers/bff-client.ts`, which re-exports it.
  */
 import { browse, CookieJar, type BrowseResult } from './cookie-jar.ts';
 

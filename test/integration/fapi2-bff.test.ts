@@ -12,7 +12,7 @@ import { createServer } from 'node:http';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JsonWebKey } from 'node:crypto';
-import { createBff, silentLogger } from '@portcullis/bff';
+import { createBff, silentLogger, type SessionState } from '@portcullis/bff';
 import { resolveOptions } from '../../packages/bff/src/options.ts';
 import { checkClient } from '../../packages/bff/src/server/check-client.ts';
 import { startDemoStack, type DemoStack } from '@portcullis/demo/stack';
@@ -158,6 +158,30 @@ describe('profile fapi2 against a FAPI 2.0 provider', () => {
     const wrong = await checkClient(options(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' })));
     expect(wrong.ok).toBe(false);
     expect(Object.fromEntries(wrong.rows)['client']).toMatch(/invalid_client.*"clientPrivateKey" \(PORTCULLIS_CLIENT_PRIVATE_KEY/);
+  });
+
+  it("the app's own routes present the bound token with a proof: requireSession's authorizationHeaders", async () => {
+    const guard = stack.bff.requireSession({ csrf: false });
+    const app = createKoaApp();
+    app.use(async (ctx: unknown) => {
+      const c = ctx as { body: unknown; state: Record<string, unknown> };
+      await guard(ctx as never, async () => {
+        const state = c.state as unknown as SessionState;
+        const url = `${stack.api.url}/todos`;
+        const headers = await state.authorizationHeaders('GET', url);
+        const bearer = await fetch(url, { headers: { authorization: `Bearer ${await state.accessToken()}` } });
+        c.body = { scheme: headers['authorization']!.split(' ')[0], status: (await fetch(url, { headers })).status, bearer: bearer.status };
+      });
+    });
+    const server = createServer(app.callback());
+    await new Promise<void>((resolve) => server.listen(0, 'localhost', resolve));
+    try {
+      const tab = await BffClient.signedIn(stack.baseUrl, 'alice');
+      const response = await tab.fetch(`http://localhost:${(server.address() as { port: number }).port}/me`, { csrf: false });
+      expect(await response.json()).toEqual({ scheme: 'DPoP', status: 200, bearer: 401 });
+    } finally {
+      server.close();
+    }
   });
 
   it('GET /bff/jwks is off by default', async () => {

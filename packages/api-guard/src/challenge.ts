@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 
-import type { ApiGuardErrorCode } from './errors.ts';
+import type { ApiGuardErrorCode } from './error-codes.ts';
 
 /** Parameters of a `Bearer` challenge (RFC 6750 §3, RFC 9470 §3). */
 export interface BearerChallenge {

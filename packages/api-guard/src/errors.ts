@@ -12,15 +12,9 @@
 
 import { formatWwwAuthenticate } from './challenge.ts';
 
-/** The OAuth error codes this package responds with. */
-export type ApiGuardErrorCode =
-  | 'invalid_request'
-  | 'invalid_token'
-  | 'insufficient_scope'
-  | 'insufficient_user_authentication'
-  | 'invalid_dpop_proof'
-  | 'use_dpop_nonce'
-  | 'temporarily_unavailable';
+import type { ApiGuardErrorCode } from './error-codes.ts';
+
+export type { ApiGuardErrorCode } from './error-codes.ts';
 
 /** The JSON body written for every error response. */
 export interface ErrorResponseBody {

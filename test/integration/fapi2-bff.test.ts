@@ -20,13 +20,22 @@ import { BffClient } from '../helpers/bff-client.ts';
 import { createKoaApp } from '../helpers/koa.ts';
 import { authOf as authIn, expireAccessToken } from '../helpers/sessions.ts';
 
-const authOf = async (s: DemoStack, tab: BffClient) => (await authIn(s.bff, tab))!;
+const authOf = async (s: DemoStack, tab: BffClient) => {
+  const auth = (await authIn(s.bff, tab))!;
+  for (const value of [auth.tokens.accessToken, auth.tokens.refreshToken, auth.tokens.idToken, auth.tokens.dpopKey?.d]) if (value) secrets.add(value);
+  return auth;
+};
 
 let stack: DemoStack;
+/** Every log line of the BFF (all levels), and the secrets seen during the tests: none may appear in a line. */
+const logLines: string[] = [];
+const secrets = new Set<string>();
+const record = (level: string) => (fields: object, message: string) => void logLines.push(`${level} ${message} ${JSON.stringify(fields)}`);
+const capture = { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
 beforeAll(async () => {
   stack = await startDemoStack({
     securityProfile: 'fapi2',
-    logger: silentLogger,
+    logger: capture,
     accessTokenTtl: 60,
     bff: ({ api }) => ({
       apis: [
@@ -182,6 +191,13 @@ describe('profile fapi2 against a FAPI 2.0 provider', () => {
     } finally {
       server.close();
     }
+  });
+
+  it('no token, DPoP private key or client private key in any log line (all levels)', () => {
+    secrets.add(String(stack.client.privateJwk!['d']));
+    expect(logLines.length).toBeGreaterThan(5);
+    expect(secrets.size).toBeGreaterThan(5);
+    for (const line of logLines) for (const secret of secrets) expect(line.includes(secret), line.slice(0, 80)).toBe(false);
   });
 
   it('GET /bff/jwks is off by default', async () => {

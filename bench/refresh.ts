@@ -43,7 +43,19 @@ export interface RefreshConfig {
   skipped?: string;
   rounds: RefreshRound[];
   /** Medians over the rounds. */
-  summary?: { singleFresh: number; singleExpired: number; freshP50: number; freshMax: number; expiredP50: number; expiredMax: number; addedP50: number; addedMax: number; grants: number[]; allExactlyOne: boolean; all200: boolean };
+  summary?: {
+    singleFresh: number;
+    singleExpired: number;
+    freshP50: number;
+    freshMax: number;
+    expiredP50: number;
+    expiredMax: number;
+    addedP50: number;
+    addedMax: number;
+    grants: number[];
+    allExactlyOne: boolean;
+    all200: boolean;
+  };
 }
 
 export interface RefreshResult {

@@ -129,7 +129,7 @@ async function measureStore(kind: 'memory' | 'redis', n: number, iterations: num
       for (const [i, id] of ids.entries()) {
         strlens.push(await redisClient.strlen(`portcullis:sess:${id}`));
         usages.push(Number(await redisClient.call('MEMORY', 'USAGE', `portcullis:sess:${id}`, 'SAMPLES', '0')));
-        const sid = ((raw[i]!['auth'] as { sid?: string }).sid);
+        const sid = (raw[i]!['auth'] as { sid?: string }).sid;
         if (sid) sidUsages.push(Number(await redisClient.call('MEMORY', 'USAGE', `portcullis:sid:${sid}`, 'SAMPLES', '0')));
       }
       result.redis = {

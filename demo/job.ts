@@ -178,7 +178,10 @@ async function clientCredentialsToken(options: RunJobOptions, resource: string, 
   if (!response.ok || typeof json['access_token'] !== 'string') {
     const methods = metadata['token_endpoint_auth_methods_supported'];
     // A demo started with DEMO_SECURITY_PROFILE=fapi2 and a job without it (or the reverse).
-    const hint = Array.isArray(methods) && !dpop && !methods.some((m) => String(m).startsWith('client_secret')) ? ': the provider accepts only private_key_jwt, run the job with DEMO_SECURITY_PROFILE=fapi2 like the demo' : '';
+    const hint =
+      Array.isArray(methods) && !dpop && !methods.some((m) => String(m).startsWith('client_secret'))
+        ? ': the provider accepts only private_key_jwt, run the job with DEMO_SECURITY_PROFILE=fapi2 like the demo'
+        : '';
     throw new Error(`the provider refused a token to client ${options.clientId} (${oauthError(json, response.status)})${hint}`);
   }
   return json['access_token'];

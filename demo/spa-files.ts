@@ -6,7 +6,8 @@ import type Koa from 'koa';
 import { serveStatic } from '@portcullis/bff/server';
 
 /** CSP the demo SPA passes: its own scripts and styles only, no inline script, no framing. */
-export const DEMO_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
+export const DEMO_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
 
 /** The SPA middleware for `dir`, or the placeholder page. */
 export function serveSpa(dir: string | undefined): Koa.Middleware {

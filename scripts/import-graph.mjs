@@ -47,7 +47,12 @@ for (const arg of process.argv.slice(2)) {
   for (const f of files) if (!state.has(f)) visit(f);
   const lines = files.map((f) => [path.relative(root, f), readFileSync(f, 'utf8').split('\n').length]).sort((a, b) => b[1] - a[1]);
   const edges = [...graph.values()].reduce((n, deps) => n + deps.length, 0);
-  console.log(`${arg}: ${files.length} modules, ${edges} internal imports, ${cycles.length} cycles; largest: ${lines.slice(0, 3).map(([f, n]) => `${f} ${n}`).join(', ')}`);
+  console.log(
+    `${arg}: ${files.length} modules, ${edges} internal imports, ${cycles.length} cycles; largest: ${lines
+      .slice(0, 3)
+      .map(([f, n]) => `${f} ${n}`)
+      .join(', ')}`,
+  );
   for (const cycle of cycles) console.log(`  cycle: ${cycle}`);
   if (cycles.length) failed = true;
 }

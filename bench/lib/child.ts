@@ -9,10 +9,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** Messages a target sends. */
-export type TargetMessage =
-  | { type: 'ready'; url: string; info?: Record<string, unknown> }
-  | { type: 'cpu'; user: number; system: number }
-  | { type: 'error'; message: string };
+export type TargetMessage = { type: 'ready'; url: string; info?: Record<string, unknown> } | { type: 'cpu'; user: number; system: number } | { type: 'error'; message: string };
 
 /** A running target process. */
 export interface Target {

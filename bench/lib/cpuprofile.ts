@@ -89,7 +89,11 @@ export function areaOf(url: string, functionName: string): string {
   return url;
 }
 
-const shortUrl = (url: string): string => url.replace(/^file:\/\//, '').replace(/^.*node_modules\/\.pnpm\/[^/]+\/node_modules\//, '').replace(/^.*\/work\/main\//, '');
+const shortUrl = (url: string): string =>
+  url
+    .replace(/^file:\/\//, '')
+    .replace(/^.*node_modules\/\.pnpm\/[^/]+\/node_modules\//, '')
+    .replace(/^.*\/work\/main\//, '');
 
 /**
  * @param window - only samples in [from, to] (µs on the profile's monotonic clock: process.hrtime in any process of the machine)
@@ -153,9 +157,7 @@ export async function summarizeProfile(file: string, window?: { from: number; to
     busyMs: Math.round(busyUs / 1000),
     samples: counted,
     self: rows(self, top),
-    areas: [...areas.entries()]
-      .sort((a, b) => b[1] - a[1])
-      .map(([area, us]) => ({ area, ms: Math.round(us / 100) / 10, pct: Math.round((us / busyUs) * 1000) / 10 })),
+    areas: [...areas.entries()].sort((a, b) => b[1] - a[1]).map(([area, us]) => ({ area, ms: Math.round(us / 100) / 10, pct: Math.round((us / busyUs) * 1000) / 10 })),
     inclusive: rows(inclusive, 400).filter((r) => r.name !== '(root)'),
   };
 }

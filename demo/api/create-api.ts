@@ -180,8 +180,7 @@ export function createTodoApp(options: TodoApiOptions, requests: RecordedRequest
   //   machine token acceptable), then, with `requireScopes`, todos:read for
   //   GET and todos:write for POST/PATCH/DELETE (403 insufficient_scope).
   // - DELETE /todos (all of them) also needs the MFA acr (requireAuthentication).
-  const scoped = (scope: string): Koa.Middleware<State>[] =>
-    options.requireScopes ? [requireUser, requireScope(scope)] : [requireUser];
+  const scoped = (scope: string): Koa.Middleware<State>[] => (options.requireScopes ? [requireUser, requireScope(scope)] : [requireUser]);
   const read = scoped('todos:read');
   const write = scoped('todos:write');
 

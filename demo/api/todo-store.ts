@@ -19,7 +19,10 @@ export class TodoStore {
 
   constructor(seed: Readonly<Record<string, readonly string[]>> = DEFAULT_SEED) {
     for (const [owner, titles] of Object.entries(seed)) {
-      this.byOwner.set(owner, titles.map((title) => this.make(title)));
+      this.byOwner.set(
+        owner,
+        titles.map((title) => this.make(title)),
+      );
     }
   }
 

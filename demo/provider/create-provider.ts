@@ -103,8 +103,7 @@ function buildConfiguration({ options, clients, jwks, signingAlg }: ConfigInput)
   const refreshTokenTtl = options.refreshTokenTtl ?? 86_400;
   const sessionTtl = options.sessionTtl ?? refreshTokenTtl;
   const rotate = options.rotateRefreshToken ?? true;
-  const tokenTtl = (_ctx: unknown, token: { resourceServer?: { accessTokenTTL?: number } }) =>
-    token.resourceServer?.accessTokenTTL ?? accessTokenTtl;
+  const tokenTtl = (_ctx: unknown, token: { resourceServer?: { accessTokenTTL?: number } }) => token.resourceServer?.accessTokenTTL ?? accessTokenTtl;
 
   return {
     adapter: createMemoryAdapter(),
@@ -247,9 +246,7 @@ export async function startDemoProvider(options: DemoProviderOptions): Promise<D
     counts[grantType] = (counts[grantType] ?? 0) + 1;
   });
   provider.on('server_error', (_ctx: unknown, err: unknown) => log('oidc-provider server_error', err));
-  provider.on('backchannel.error', (_ctx: unknown, err: unknown, client: { clientId: string }) =>
-    log(`back-channel logout to ${client.clientId} failed`, err),
-  );
+  provider.on('backchannel.error', (_ctx: unknown, err: unknown, client: { clientId: string }) => log(`back-channel logout to ${client.clientId} failed`, err));
 
   return {
     issuer,
@@ -278,9 +275,7 @@ export async function startDemoProvider(options: DemoProviderOptions): Promise<D
     async signJwt(payload, header = {}) {
       const jwk = keys[0]!;
       const key = await importJWK(jwk, signingAlg);
-      return new SignJWT({ iss: issuer, iat: Math.floor(Date.now() / 1000), ...payload })
-        .setProtectedHeader({ alg: signingAlg, kid: jwk.kid!, ...header })
-        .sign(key);
+      return new SignJWT({ iss: issuer, iat: Math.floor(Date.now() / 1000), ...payload }).setProtectedHeader({ alg: signingAlg, kid: jwk.kid!, ...header }).sign(key);
     },
   };
 }

@@ -85,7 +85,10 @@ async function asksForNonce(response: Response): Promise<boolean> {
   if (!response.headers.get('dpop-nonce')) return false;
   if (response.status === 401) return /error="use_dpop_nonce"/.test(response.headers.get('www-authenticate') ?? '');
   if (response.status !== 400) return false;
-  const body = (await response.clone().json().catch(() => undefined)) as { error?: unknown } | undefined;
+  const body = (await response
+    .clone()
+    .json()
+    .catch(() => undefined)) as { error?: unknown } | undefined;
   return body?.error === 'use_dpop_nonce';
 }
 
@@ -94,12 +97,7 @@ async function asksForNonce(response: Response): Promise<boolean> {
  * more with its nonce. The body is made per attempt: a client assertion must
  * be new each time (the provider already spent the first one's `jti`).
  */
-export async function fetchWithDpop(
-  key: DpopKey,
-  url: string,
-  init: Omit<RequestInit, 'body'> & { body?: () => Promise<BodyInit> },
-  accessToken?: string,
-): Promise<Response> {
+export async function fetchWithDpop(key: DpopKey, url: string, init: Omit<RequestInit, 'body'> & { body?: () => Promise<BodyInit> }, accessToken?: string): Promise<Response> {
   const { body: makeBody, ...rest } = init;
   const method = (rest.method ?? 'GET').toUpperCase();
   let nonce: string | undefined;

@@ -80,9 +80,7 @@ export function withFapi2(configuration: Configuration, { issuer, requireDpopNon
  */
 export function fapi2ClientMetadata(client: DemoClientConfig, metadata: ClientMetadata): ClientMetadata {
   if (client.tokenEndpointAuthMethod !== 'private_key_jwt' || !client.jwks?.keys.length) {
-    throw new Error(
-      `client ${client.clientId}: the FAPI 2.0 profile accepts only private_key_jwt: give it tokenEndpointAuthMethod: 'private_key_jwt' and jwks (its public keys)`,
-    );
+    throw new Error(`client ${client.clientId}: the FAPI 2.0 profile accepts only private_key_jwt: give it tokenEndpointAuthMethod: 'private_key_jwt' and jwks (its public keys)`);
   }
   return { ...metadata, dpop_bound_access_tokens: true, require_pushed_authorization_requests: true };
 }

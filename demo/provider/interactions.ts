@@ -65,9 +65,7 @@ async function autoConsent(provider: Provider, ctx: Koa.Context, interaction: In
     missingOIDCClaims?: string[];
     missingResourceScopes?: Record<string, string[]>;
   };
-  const grant = interaction.grantId
-    ? await provider.Grant.find(interaction.grantId)
-    : new provider.Grant({ accountId: session.accountId, clientId: params.client_id as string });
+  const grant = interaction.grantId ? await provider.Grant.find(interaction.grantId) : new provider.Grant({ accountId: session.accountId, clientId: params.client_id as string });
   if (!grant) throw new errors.SessionNotFound('grant not found');
   if (details.missingOIDCScope?.length) grant.addOIDCScope(details.missingOIDCScope.join(' '));
   if (details.missingOIDCClaims?.length) grant.addOIDCClaims(details.missingOIDCClaims);
@@ -91,10 +89,7 @@ async function interactionErrors(ctx: Koa.Context, next: Koa.Next): Promise<void
     if (err instanceof BodyTooLargeError) {
       sendHtml(ctx, 413, errorPage({ error: 'Request too large' }));
     } else if (err instanceof errors.OIDCProviderError) {
-      const description =
-        err instanceof errors.SessionNotFound
-          ? 'Your sign-in request has expired or was started in another browser. Start again from the application.'
-          : err.error_description;
+      const description = err instanceof errors.SessionNotFound ? 'Your sign-in request has expired or was started in another browser. Start again from the application.' : err.error_description;
       sendHtml(ctx, err.statusCode || 400, errorPage({ error: err.error, description }));
     } else {
       ctx.app.emit('error', err, ctx);
@@ -115,11 +110,7 @@ export function interactionRoutes(provider: Provider): Koa.Middleware {
       case 'login': {
         const { login, abort } = urls(interaction.uid);
         const hint = typeof interaction.params.login_hint === 'string' ? interaction.params.login_hint : '';
-        sendHtml(
-          ctx,
-          200,
-          loginPage({ action: login, abortAction: abort, clientName: await clientName(provider, interaction), login: hint }),
-        );
+        sendHtml(ctx, 200, loginPage({ action: login, abortAction: abort, clientName: await clientName(provider, interaction), login: hint }));
         return;
       }
       case 'consent':
@@ -177,11 +168,7 @@ export function interactionRoutes(provider: Provider): Koa.Middleware {
       return;
     }
     const { mfa, abort } = urls(interaction.uid);
-    sendHtml(
-      ctx,
-      401,
-      codePage({ action: mfa, abortAction: abort, clientName: await clientName(provider, interaction), code, error: 'Wrong code: try again.' }),
-    );
+    sendHtml(ctx, 401, codePage({ action: mfa, abortAction: abort, clientName: await clientName(provider, interaction), code, error: 'Wrong code: try again.' }));
   });
 
   router.post('/interaction/:uid/abort', async (ctx) => {

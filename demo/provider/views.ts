@@ -19,8 +19,7 @@ export function escapeHtml(value: unknown): string {
 /** Headers for every page: no caching, no framing, no scripts. */
 export const PAGE_HEADERS: Readonly<Record<string, string>> = {
   'Cache-Control': 'no-store',
-  'Content-Security-Policy':
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; frame-ancestors 'none'",
+  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; frame-ancestors 'none'",
   'X-Frame-Options': 'DENY',
   'Referrer-Policy': 'no-referrer',
   'X-Content-Type-Options': 'nosniff',
@@ -163,9 +162,7 @@ export function errorPage({ error, description }: { error: string; description?:
   return page(
     'Something went wrong',
     `<h1>Something went wrong</h1>
-<div class="error" role="alert"><strong>${escapeHtml(error)}</strong>${
-      description ? `<br>${escapeHtml(description)}` : ''
-    }</div>
+<div class="error" role="alert"><strong>${escapeHtml(error)}</strong>${description ? `<br>${escapeHtml(description)}` : ''}</div>
 <p>Go back to the application and try again.</p>`,
   );
 }

@@ -45,7 +45,10 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     env[key] = value;
   }
   // No workspace tool on PATH (pnpm run prepends every node_modules/.bin up to the root, whose `portcullis` is the source).
-  env['PATH'] = (process.env['PATH'] ?? '').split(path.delimiter).filter((dir) => !dir.includes(`${path.sep}node_modules${path.sep}`)).join(path.delimiter);
+  env['PATH'] = (process.env['PATH'] ?? '')
+    .split(path.delimiter)
+    .filter((dir) => !dir.includes(`${path.sep}node_modules${path.sep}`))
+    .join(path.delimiter);
   return { ...env, ...extra };
 }
 
@@ -218,7 +221,10 @@ beforeAll(async () => {
     writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify({ name: path.basename(dir), private: true, type: 'module' }, null, 2)}\n`);
     return ok('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...specs], dir);
   };
-  await Promise.all([install(app, [...PACKAGES.map((p) => tarballs.get(p)!), ...PEERS]), install(appKoa2, [tarballs.get('bff')!, tarballs.get('api-guard')!, 'koa@~2.13.0', '@koa/router@^15', '@types/koa@^2.13.0', '@types/node@^20.19'])]);
+  await Promise.all([
+    install(app, [...PACKAGES.map((p) => tarballs.get(p)!), ...PEERS]),
+    install(appKoa2, [tarballs.get('bff')!, tarballs.get('api-guard')!, 'koa@~2.13.0', '@koa/router@^15', '@types/koa@^2.13.0', '@types/node@^20.19']),
+  ]);
   phase('installed');
 }, 240_000);
 
@@ -257,10 +263,17 @@ describe('the published packages, installed with npm in a fresh project', () => 
     for (const pkg of PACKAGES) {
       const files = await list(tarballs.get(pkg)!);
       expect(files, pkg).toEqual(expect.arrayContaining(['package/LICENSE', 'package/README.md', 'package/package.json', 'package/dist/index.js', 'package/dist/index.d.ts']));
-      expect(files.filter((f) => f.startsWith('package/src/') || (f.endsWith('.ts') && !f.endsWith('.d.ts'))), pkg).toEqual([]);
+      expect(
+        files.filter((f) => f.startsWith('package/src/') || (f.endsWith('.ts') && !f.endsWith('.d.ts'))),
+        pkg,
+      ).toEqual([]);
       const manifest = JSON.parse(readFileSync(path.join(app, 'node_modules', '@portcullis', pkg, 'package.json'), 'utf8')) as Record<string, any>;
       const subpaths =
-        pkg === 'react' ? { './sessions': { types: './dist/sessions.d.ts', default: './dist/sessions.js' } } : pkg === 'bff' ? { './server': { types: './dist/server/index.d.ts', default: './dist/server/index.js' } } : {};
+        pkg === 'react'
+          ? { './sessions': { types: './dist/sessions.d.ts', default: './dist/sessions.js' } }
+          : pkg === 'bff'
+            ? { './server': { types: './dist/server/index.d.ts', default: './dist/server/index.js' } }
+            : {};
       expect(manifest['exports'], pkg).toEqual({ '.': { types: './dist/index.d.ts', default: './dist/index.js' }, ...subpaths, './package.json': './package.json' });
       expect([manifest['main'], manifest['types']], pkg).toEqual(['./dist/index.js', './dist/index.d.ts']);
       expect(manifest['license']).toBe('MIT');
@@ -301,10 +314,7 @@ describe('the published packages, installed with npm in a fresh project', () => 
     let koa2 = '';
     beforeAll(async () => {
       // One tsc (the main project's) for both projects: each resolves its own @types/koa.
-      [koa3, koa2] = await Promise.all([
-        compileSamples(app, READMES, SAMPLE_GLOBALS),
-        compileSamples(appKoa2, ['packages/bff/README.md', 'packages/api-guard/README.md'], SAMPLE_GLOBALS_SERVER),
-      ]);
+      [koa3, koa2] = await Promise.all([compileSamples(app, READMES, SAMPLE_GLOBALS), compileSamples(appKoa2, ['packages/bff/README.md', 'packages/api-guard/README.md'], SAMPLE_GLOBALS_SERVER)]);
     }, 60_000);
 
     it.each(READMES)('%s', (readme) => {
@@ -317,7 +327,12 @@ describe('the published packages, installed with npm in a fresh project', () => 
 
     it('the bff and api-guard samples against Koa 2 types (@types/koa 2)', () => {
       expect(koa2).not.toBe(''); // tsc ran
-      expect(koa2.split('\n').filter((line) => /error TS/.test(line)).join('\n')).toBe('');
+      expect(
+        koa2
+          .split('\n')
+          .filter((line) => /error TS/.test(line))
+          .join('\n'),
+      ).toBe('');
     });
   });
 
@@ -358,7 +373,10 @@ describe('the published packages, installed with npm in a fresh project', () => 
     for (;;) {
       if (child.exitCode !== null) throw new Error(`portcullis exited ${child.exitCode}:\n${output}`);
       if (Date.now() > deadline) throw new Error(`portcullis not ready in 20 s:\n${output}`);
-      const ready = await fetch(`${baseUrl}/readyz`).then((r) => r.status, () => 0);
+      const ready = await fetch(`${baseUrl}/readyz`).then(
+        (r) => r.status,
+        () => 0,
+      );
       if (ready === 200) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

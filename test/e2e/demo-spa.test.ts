@@ -141,8 +141,7 @@ describe('demo SPA in Chromium', () => {
     await logInFromHome(page, stack, 'alice');
     const cookie = await sessionCookie(context, stack);
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
-    const replay = () =>
-      fetch(`${stack.baseUrl}/bff/user`, { headers: { cookie: `${cookie!.name}=${cookie!.value}`, 'x-csrf': '1' } });
+    const replay = () => fetch(`${stack.baseUrl}/bff/user`, { headers: { cookie: `${cookie!.name}=${cookie!.value}`, 'x-csrf': '1' } });
     expect((await replay()).status).toBe(200); // the replay works while the session lives
 
     await logOutFromHome(page, stack);

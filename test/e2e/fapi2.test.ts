@@ -184,8 +184,14 @@ describe('the demo in FAPI 2.0 mode, in Chromium', () => {
       const all = { ...secrets, clientKey: new Set([clientKey.d!]) };
       const leaks = Object.entries(all).flatMap(([kind, set]) => [...set].flatMap((s) => needles(s).flatMap((n) => recorder.find(n).map((r) => `${kind} in ${r.where}`))));
       expect(leaks).toEqual([]);
-      expect(recorder.records.filter((r) => JWT.test(r.text)).map((r) => r.where), 'JWT-shaped strings').toEqual([]);
-      expect(recorder.records.filter((r) => PRIVATE_JWK_MEMBER.test(r.text)).map((r) => r.where), 'private JWK members').toEqual([]);
+      expect(
+        recorder.records.filter((r) => JWT.test(r.text)).map((r) => r.where),
+        'JWT-shaped strings',
+      ).toEqual([]);
+      expect(
+        recorder.records.filter((r) => PRIVATE_JWK_MEMBER.test(r.text)).map((r) => r.where),
+        'private JWK members',
+      ).toEqual([]);
       expect(consoleProblems(tab.console, stack.baseUrl)).toEqual([]);
 
       // Control: the same search finds a secret that does reach the browser.

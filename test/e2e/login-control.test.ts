@@ -75,7 +75,7 @@ describe('silent login', () => {
     expect(await page.getByTestId('login-error').count()).toBe(0);
   });
 
-  it('other error values are the app\'s: not shown as a silent-login answer, left in the address bar', async () => {
+  it("other error values are the app's: not shown as a silent-login answer, left in the address bar", async () => {
     const { page } = await tab();
     await page.goto(`${stack.baseUrl}/?error=access_denied`);
     await waitForStatus(page, 'anonymous');

@@ -35,10 +35,7 @@ const stored = { accessToken: new Set<string>(), refreshToken: new Set<string>()
 
 beforeAll(async () => {
   await ensureSpaBuilt();
-  [browser, stack] = await Promise.all([
-    launchChromium(),
-    startDemoStack({ spaDir: SPA_DIST, logger: silentLogger }),
-  ]);
+  [browser, stack] = await Promise.all([launchChromium(), startDemoStack({ spaDir: SPA_DIST, logger: silentLogger })]);
   // Every access token counts as due: each API call goes through a real refresh grant.
   internalsOf(stack.bff).tokens.expiring = () => true;
   // Sees every token set the BFF writes (refreshes included) before it is encrypted.
@@ -90,13 +87,22 @@ class BrowserRecorder {
       this.add(`request url`, url);
       const body = req.postData();
       if (body) this.add(`request body ${req.method()} ${url}`, body);
-      this.#track(`request headers ${url}`, req.allHeaders().then((h) => this.add(`request headers ${req.method()} ${url}`, h)));
+      this.#track(
+        `request headers ${url}`,
+        req.allHeaders().then((h) => this.add(`request headers ${req.method()} ${url}`, h)),
+      );
     });
     context.on('response', (res) => {
       const url = res.url();
-      this.#track(`response headers ${url}`, res.allHeaders().then((h) => this.add(`response headers ${res.status()} ${url}`, h)));
+      this.#track(
+        `response headers ${url}`,
+        res.allHeaders().then((h) => this.add(`response headers ${res.status()} ${url}`, h)),
+      );
       // Redirect responses have no body; the rejection is ignored.
-      this.#track(`response body ${res.status()} ${url}`, res.body().then((b) => this.add(`response body ${res.status()} ${url}`, b.toString('utf8'))));
+      this.#track(
+        `response body ${res.status()} ${url}`,
+        res.body().then((b) => this.add(`response body ${res.status()} ${url}`, b.toString('utf8'))),
+      );
     });
   }
 
@@ -253,7 +259,10 @@ describe('no token in the browser', () => {
       snapshots.push(await recorder.snapshot(page, 'home, signed out'));
 
       const unread = await recorder.settle();
-      expect(unread.filter((what) => what !== `response body 401 ${stack.baseUrl}/bff/user`), 'unrecorded responses').toEqual([]);
+      expect(
+        unread.filter((what) => what !== `response body 401 ${stack.baseUrl}/bff/user`),
+        'unrecorded responses',
+      ).toEqual([]);
 
       // The tokens exist, and the BFF refreshed them (several generations are searched for).
       expect(stored.accessToken.size, 'access tokens stored').toBeGreaterThanOrEqual(3);
@@ -266,7 +275,10 @@ describe('no token in the browser', () => {
       expect(recorder.find('Alice Anderson').some((r) => r.where.startsWith('response body 200') && r.where.endsWith('/bff/user'))).toBe(true);
       expect(recorder.find(title).some((r) => r.where.startsWith('request body POST'))).toBe(true);
       expect(recorder.find('/bff/callback?code=').length, 'the callback redirect').toBeGreaterThan(0);
-      expect(recorder.find('code_challenge=').some((r) => r.where.startsWith('cdp redirect 302')), 'redirect Location headers').toBe(true);
+      expect(
+        recorder.find('code_challenge=').some((r) => r.where.startsWith('cdp redirect 302')),
+        'redirect Location headers',
+      ).toBe(true);
 
       // The invariant.
       expect(leaks(recorder)).toEqual([]);

@@ -95,9 +95,7 @@ export class FapiClient {
     if (options.accessToken) payload['ath'] = sha256(options.accessToken);
     if (options.nonce) payload['nonce'] = options.nonce;
     const { kid: _kid, alg, use: _use, ...jwk } = key.publicJwk;
-    return new SignJWT({ ...payload, ...options.claims })
-      .setProtectedHeader({ alg: alg!, typ: 'dpop+jwt', jwk })
-      .sign(key.privateKey);
+    return new SignJWT({ ...payload, ...options.claims }).setProtectedHeader({ alg: alg!, typ: 'dpop+jwt', jwk }).sign(key.privateKey);
   }
 
   /**

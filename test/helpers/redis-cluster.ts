@@ -94,10 +94,12 @@ function parseNodes(text: string): ClusterNodeState[] {
         role: flagList.includes('master') ? 'master' : 'replica',
         failed: flagList.includes('fail'),
         masterId: master === '-' ? undefined : master,
-        slots: slots.filter((s) => !s.startsWith('[')).map((s) => {
-          const [from, to = from] = s.split('-');
-          return [Number(from), Number(to)] as [number, number];
-        }),
+        slots: slots
+          .filter((s) => !s.startsWith('['))
+          .map((s) => {
+            const [from, to = from] = s.split('-');
+            return [Number(from), Number(to)] as [number, number];
+          }),
       };
     });
 }
@@ -153,7 +155,9 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       for (;;) {
         try {
           const live = alive();
-          const states = await Promise.all(live.map((p) => ask(p, async (c) => ({ info: (await c.call('CLUSTER', 'INFO')) as string, nodes: parseNodes((await c.call('CLUSTER', 'NODES')) as string) }))));
+          const states = await Promise.all(
+            live.map((p) => ask(p, async (c) => ({ info: (await c.call('CLUSTER', 'INFO')) as string, nodes: parseNodes((await c.call('CLUSTER', 'NODES')) as string) }))),
+          );
           const ok = states.every(({ info, nodes: seen }) => {
             if (!info.includes('cluster_state:ok')) return false;
             const served = seen.filter((n) => n.role === 'master' && !n.failed && live.includes(n.port)).reduce((sum, n) => sum + n.slots.reduce((s, [a, b]) => s + b - a + 1, 0), 0);
@@ -180,14 +184,18 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     await cli([...auth, '--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes']);
     await cluster.waitHealthy();
     // Replicas in sync before any test kills a primary.
-    await Promise.all(ports.map((p) => ask(p, async (c) => {
-      for (let i = 0; i < 100; i++) {
-        const info = (await c.info('replication')) as string;
-        if (info.includes('role:master') || info.includes('master_link_status:up')) return;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new Error(`replica ${p} never synced`);
-    })));
+    await Promise.all(
+      ports.map((p) =>
+        ask(p, async (c) => {
+          for (let i = 0; i < 100; i++) {
+            const info = (await c.info('replication')) as string;
+            if (info.includes('role:master') || info.includes('master_link_status:up')) return;
+            await new Promise((r) => setTimeout(r, 100));
+          }
+          throw new Error(`replica ${p} never synced`);
+        }),
+      ),
+    );
   } catch (err) {
     await cluster.stop();
     throw err;

@@ -16,7 +16,11 @@ export async function backChannelLogout(stack: DemoStack, signedIn: (user: strin
   expect(sid).toBeTruthy();
   expect((await authOf(stack.bff, second))!.sid).not.toBe(sid);
   const token = await stack.provider.signJwt({ aud: stack.client.id, jti: crypto.randomUUID(), sid, sub, events: EVENT, exp: Math.floor(Date.now() / 1000) + 120 }, { typ: 'logout+jwt' });
-  const response = await fetch(`${stack.baseUrl}/bff/backchannel-logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ logout_token: token }) });
+  const response = await fetch(`${stack.baseUrl}/bff/backchannel-logout`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ logout_token: token }),
+  });
   expect(response.status).toBe(200);
   for (const instance of stack.instances) {
     expect((await new BffClient(instance.url, first.jar).user()).status).toBe(401);
@@ -53,7 +57,11 @@ export async function killDuringTraffic(tab: BffClient, kill: () => Promise<void
   killedAt = Date.now();
   await kill();
   await Promise.all(loops);
-  expect(Object.keys(statuses).map(Number).filter((s) => s !== 200 && s !== 503)).toEqual([]);
+  expect(
+    Object.keys(statuses)
+      .map(Number)
+      .filter((s) => s !== 200 && s !== 503),
+  ).toEqual([]);
   for (let i = 0; i < 5; i++) expect(await call()).toBe(200);
   return { recoveryMs: recoveredAt - killedAt, statuses };
 }

@@ -103,7 +103,7 @@ describe('API proxy: forwarding', () => {
     echo.seen.length = 0;
   });
 
-  it('GET /api/todos lists the user\'s todos with the session\'s access token', async () => {
+  it("GET /api/todos lists the user's todos with the session's access token", async () => {
     const response = await alice.fetch('/api/todos');
     expect(response.status).toBe(200);
     const body = (await response.json()) as { todos: Array<{ id: string; title: string }> };
@@ -133,13 +133,7 @@ describe('API proxy: forwarding', () => {
     const gone = await alice.fetch(`/api/todos/${todo.id}`);
     expect(gone.status).toBe(404);
 
-    expect(upstream().map((r) => `${r.method} ${r.path}`)).toEqual([
-      'POST /todos',
-      `PATCH /todos/${todo.id}`,
-      `GET /todos/${todo.id}`,
-      `DELETE /todos/${todo.id}`,
-      `GET /todos/${todo.id}`,
-    ]);
+    expect(upstream().map((r) => `${r.method} ${r.path}`)).toEqual(['POST /todos', `PATCH /todos/${todo.id}`, `GET /todos/${todo.id}`, `DELETE /todos/${todo.id}`, `GET /todos/${todo.id}`]);
     const tokens = await tokensOf(stack, alice);
     for (const r of upstream()) expect(r.authorization).toBe(`Bearer ${tokens.accessToken}`);
   });
@@ -252,7 +246,11 @@ describe('API proxy: refusals', () => {
 
   it('answers 401 JSON without a session, and forwards nothing', async () => {
     const anonymous = new BffClient(stack.baseUrl);
-    for (const [path, method] of [['/api/todos', 'GET'], ['/api/todos', 'POST'], ['/api/echo/x', 'DELETE']] as const) {
+    for (const [path, method] of [
+      ['/api/todos', 'GET'],
+      ['/api/todos', 'POST'],
+      ['/api/echo/x', 'DELETE'],
+    ] as const) {
       const response = await anonymous.fetch(path, { method });
       expect(response.status, `${method} ${path}`).toBe(401);
       expect(response.headers.get('content-type')).toMatch(/^application\/json/);

@@ -24,10 +24,7 @@ let authorizationEndpoint: string;
 beforeAll(async () => {
   op = await startDemoProvider({
     apiAudience: API_AUDIENCE,
-    clients: [
-      DEMO_JOB_CLIENT,
-      { clientId: BFF.id, clientSecret: BFF.secret, grantTypes: ['authorization_code', 'refresh_token'], redirectUris: [CALLBACK] },
-    ],
+    clients: [DEMO_JOB_CLIENT, { clientId: BFF.id, clientSecret: BFF.secret, grantTypes: ['authorization_code', 'refresh_token'], redirectUris: [CALLBACK] }],
   });
   api = await startTodoApi({ issuer: op.issuer, audience: API_AUDIENCE, requireScopes: true });
   const discovery = (await (await fetch(`${op.issuer}/.well-known/openid-configuration`)).json()) as Record<string, string>;
@@ -161,7 +158,10 @@ describe('the demo job', () => {
 
   it('fails with a readable error, without the secret, when the secret is wrong', async () => {
     const secret = 'wrong-secret-value-1234';
-    const err = await job({ clientSecret: secret }).then(() => undefined, (e: unknown) => e as Error);
+    const err = await job({ clientSecret: secret }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
     expect(err).toBeInstanceOf(Error);
     expect(err!.message).toMatch(/the provider refused a token to client demo-job \(invalid_client/);
     expect(err!.message).not.toContain(secret);
@@ -181,21 +181,17 @@ describe('the demo job', () => {
   });
 
   it('runs as a command (tsx demo/job.ts) with the DEMO_* environment', async () => {
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['--import', 'tsx', fileURLToPath(new URL('../../demo/job.ts', import.meta.url))],
-      {
-        env: {
-          ...process.env,
-          DEMO_PROVIDER_URL: op.issuer,
-          DEMO_API_URL: api.url,
-          DEMO_API_AUDIENCE: API_AUDIENCE,
-          DEMO_JOB_SECRET: DEMO_JOB_CLIENT.clientSecret,
-        },
-        cwd: fileURLToPath(new URL('../..', import.meta.url)),
-        timeout: 20_000,
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../demo/job.ts', import.meta.url))], {
+      env: {
+        ...process.env,
+        DEMO_PROVIDER_URL: op.issuer,
+        DEMO_API_URL: api.url,
+        DEMO_API_AUDIENCE: API_AUDIENCE,
+        DEMO_JOB_SECRET: DEMO_JOB_CLIENT.clientSecret,
       },
-    );
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      timeout: 20_000,
+    });
     expect(stdout).toContain("The API saw a machine: kind 'client', clientId 'demo-job', sub 'demo-job', scopes (none).");
   });
 });

@@ -203,8 +203,14 @@ describe('demo provider in FAPI 2.0 mode', () => {
   it('refuses a plain authorization request (no PAR), even with PKCE', async () => {
     const url = new URL(client.metadata.authorization_endpoint);
     url.search = new URLSearchParams({
-      client_id: CLIENT_ID, response_type: 'code', redirect_uri: callbackUrl, scope: SCOPE, state: 's', nonce: 'n',
-      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256',
+      client_id: CLIENT_ID,
+      response_type: 'code',
+      redirect_uri: callbackUrl,
+      scope: SCOPE,
+      state: 's',
+      nonce: 'n',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
     }).toString();
     // The redirect URI is registered, so the error goes back to it (RFC 6749 §4.1.2.1), never a code.
     const page = await browse(new CookieJar(), url, { stopAt: (u) => u.href.startsWith(callbackUrl) });
@@ -336,7 +342,10 @@ describe('demo provider in FAPI 2.0 mode with DPoP nonces required', () => {
   beforeAll(async () => {
     const key = await generateKey('ES256');
     nonceOp = await startDemoProvider({
-      apiAudience: API_AUDIENCE, securityProfile: 'fapi2', requireDpopNonce: true, env: {},
+      apiAudience: API_AUDIENCE,
+      securityProfile: 'fapi2',
+      requireDpopNonce: true,
+      env: {},
       clients: [{ clientId: CLIENT_ID, tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [key.publicJwk] }, grantTypes: ['client_credentials'] }],
     });
     nonceClient = await FapiClient.create(nonceOp.issuer, CLIENT_ID, key);

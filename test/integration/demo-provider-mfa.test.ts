@@ -34,8 +34,15 @@ async function authorize(jar: CookieJar, extra: Record<string, string> = {}) {
   const verifier = randomBytes(32).toString('base64url');
   const url = new URL(metadata.authorization_endpoint);
   url.search = new URLSearchParams({
-    client_id: APP.id, response_type: 'code', redirect_uri: CALLBACK, scope: 'openid profile todos:read todos:write',
-    state: 's', nonce: 'n', code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256', ...extra,
+    client_id: APP.id,
+    response_type: 'code',
+    redirect_uri: CALLBACK,
+    scope: 'openid profile todos:read todos:write',
+    state: 's',
+    nonce: 'n',
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+    ...extra,
   }).toString();
   const page = await browse(jar, url, { stopAt: (u) => u.href.startsWith(CALLBACK) });
   return { page, verifier };

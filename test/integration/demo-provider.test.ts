@@ -63,8 +63,7 @@ async function startReceiver(): Promise<Receiver> {
   };
 }
 
-const basic = (id: string, secret: string) =>
-  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
 const formAction = (html: string) => /<form[^>]*action="([^"]+)"/.exec(html)?.[1]?.replace(/&amp;/g, '&');
 
@@ -172,9 +171,7 @@ describe('demo OpenID provider', () => {
     expect(discovery.code_challenge_methods_supported).toEqual(['S256']);
     expect(discovery.backchannel_logout_supported).toBe(true);
     expect(discovery.backchannel_logout_session_supported).toBe(true);
-    expect(discovery.grant_types_supported).toEqual(
-      expect.arrayContaining(['authorization_code', 'refresh_token', 'client_credentials']),
-    );
+    expect(discovery.grant_types_supported).toEqual(expect.arrayContaining(['authorization_code', 'refresh_token', 'client_credentials']));
     expect(discovery.revocation_endpoint).toBeTruthy();
     expect(discovery.introspection_endpoint).toBeTruthy();
   });
@@ -444,9 +441,7 @@ describe('demo todo API', () => {
     expect((await call('/todos', { token: readOnly })).status).toBe(200);
     const created = await call('/todos', { method: 'POST', token: readOnly, body: JSON.stringify({ title: 'nope' }) });
     expect(created.status).toBe(403);
-    expect(created.headers.get('www-authenticate')).toBe(
-      'Bearer error="insufficient_scope", error_description="the access token lacks a required scope", scope="todos:write"',
-    );
+    expect(created.headers.get('www-authenticate')).toBe('Bearer error="insufficient_scope", error_description="the access token lacks a required scope", scope="todos:write"');
     expect(await created.json()).toEqual({ error: 'insufficient_scope', error_description: 'the access token lacks a required scope' });
     // /whoami needs no scope.
     expect(await (await call('/whoami', { token: readOnly })).json()).toEqual({
@@ -490,19 +485,13 @@ describe('demo todo API', () => {
 
     // An access token of this provider that expired an hour ago (signed with its current key).
     const now = Math.floor(Date.now() / 1000);
-    const expiredToken = await op.signJwt(
-      { sub: 'alice', client_id: BFF.id, aud: API_AUDIENCE, scope: 'todos:read todos:write', iat: now - 3600, exp: now - 3300 },
-      { typ: 'at+jwt' },
-    );
+    const expiredToken = await op.signJwt({ sub: 'alice', client_id: BFF.id, aud: API_AUDIENCE, scope: 'todos:read todos:write', iat: now - 3600, exp: now - 3300 }, { typ: 'at+jwt' });
     const expired = await call('/todos', { token: expiredToken });
     expect(expired.status).toBe(401);
     expect(expired.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/);
     expect(await expired.json()).toMatchObject({ error: 'invalid_token', error_description: 'the access token expired' });
     // The same claims, still valid: only the expiry was wrong.
-    const fresh = await op.signJwt(
-      { sub: 'alice', client_id: BFF.id, aud: API_AUDIENCE, scope: 'todos:read todos:write', exp: now + 60 },
-      { typ: 'at+jwt' },
-    );
+    const fresh = await op.signJwt({ sub: 'alice', client_id: BFF.id, aud: API_AUDIENCE, scope: 'todos:read todos:write', exp: now + 60 }, { typ: 'at+jwt' });
     expect((await call('/todos', { token: fresh })).status).toBe(200);
   });
 });

@@ -28,7 +28,13 @@ beforeAll(async () => {
       const proof = typeof req.headers['dpop'] === 'string' ? decodeJwt(req.headers['dpop']) : undefined;
       if (!req.headers.authorization?.startsWith('DPoP ') || !proof) return void res.writeHead(401, { 'www-authenticate': 'DPoP algs="ES256"' }).end();
       if (proof['nonce'] !== nonce) {
-        return void res.writeHead(401, { 'www-authenticate': 'DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof"', 'dpop-nonce': nonce, 'content-type': 'application/json' }).end('{"error":"use_dpop_nonce"}');
+        return void res
+          .writeHead(401, {
+            'www-authenticate': 'DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof"',
+            'dpop-nonce': nonce,
+            'content-type': 'application/json',
+          })
+          .end('{"error":"use_dpop_nonce"}');
       }
       res.writeHead(200, { 'content-type': 'application/json', 'dpop-nonce': nonce }).end(JSON.stringify({ ok: true, body }));
     });

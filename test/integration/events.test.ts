@@ -16,7 +16,16 @@ const events: BffEvents = { login: record('login'), refresh: record('refresh'), 
 let stack: DemoStack;
 let throwing: DemoStack;
 beforeAll(async () => {
-  stack = await startDemoStack({ logger: silentLogger, bff: ({ api }) => ({ events, apis: [{ path: '/api/todos', target: `${api.url}/todos`, token: 'user' }, { path: '/api/down', target: 'http://127.0.0.1:9/x', token: 'user' }] }) });
+  stack = await startDemoStack({
+    logger: silentLogger,
+    bff: ({ api }) => ({
+      events,
+      apis: [
+        { path: '/api/todos', target: `${api.url}/todos`, token: 'user' },
+        { path: '/api/down', target: 'http://127.0.0.1:9/x', token: 'user' },
+      ],
+    }),
+  });
   const boom = () => {
     throw new Error('observer bug');
   };
@@ -43,7 +52,10 @@ describe('events', () => {
     expect(seen.find(([n]) => n === 'refresh')).toEqual(['refresh', { outcome: 'ok' }]);
     expect(seen.find(([n]) => n === 'upstreamFailure')).toEqual(['upstreamFailure', { route: '/api/down', kind: 'unreachable' }]);
     const proxied = seen.filter(([n]) => n === 'proxied').map(([, e]) => [e['route'], e['status']]);
-    expect(proxied).toEqual([['/api/todos', 200], ['/api/down', 502]]);
+    expect(proxied).toEqual([
+      ['/api/todos', 200],
+      ['/api/down', 502],
+    ]);
     expect(seen.find(([n]) => n === 'logout')).toEqual(['logout', { kind: 'rp', sessions: 1 }]);
     expect(JSON.stringify(seen)).not.toMatch(/alice|eyJ/);
   });

@@ -119,7 +119,11 @@ describe('profile fapi2 against a FAPI 2.0 provider', () => {
       { aud: stack.client.id, sub, sid, jti: `jti-${Date.now()}`, exp: Math.floor(Date.now() / 1000) + 120, events: { 'http://schemas.openid.net/event/backchannel-logout': {} } },
       { typ: 'logout+jwt' },
     );
-    const back = await fetch(`${stack.baseUrl}/bff/backchannel-logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ logout_token: logoutToken }) });
+    const back = await fetch(`${stack.baseUrl}/bff/backchannel-logout`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ logout_token: logoutToken }),
+    });
     expect(back.status, await back.clone().text()).toBe(200);
     expect((await other.user()).status).toBe(401);
   });

@@ -54,7 +54,10 @@ const login = (tab: BffClient, query: string) => tab.fetch(`/bff/login${query}`,
 
 describe('GET /bff/login parameters', () => {
   it('forwards prompt, max_age, acr_values, login_hint and ui_locales as given', async () => {
-    const response = await login(new BffClient(stack.baseUrl), '?returnTo=%2Ftodos&prompt=login%20consent&max_age=60&acr_values=urn%3Aportcullis%3Amfa&login_hint=bob%40example.com&ui_locales=fr-CA%20en');
+    const response = await login(
+      new BffClient(stack.baseUrl),
+      '?returnTo=%2Ftodos&prompt=login%20consent&max_age=60&acr_values=urn%3Aportcullis%3Amfa&login_hint=bob%40example.com&ui_locales=fr-CA%20en',
+    );
     expect(response.status).toBe(302);
     const q = new URL(response.headers.get('location')!).searchParams;
     expect(Object.fromEntries(['prompt', 'max_age', 'acr_values', 'login_hint', 'ui_locales'].map((n) => [n, q.get(n)]))).toEqual({
@@ -66,7 +69,22 @@ describe('GET /bff/login parameters', () => {
     });
   });
 
-  const refused = ['scope', 'redirect_uri', 'client_id', 'response_type', 'response_mode', 'state', 'nonce', 'code_challenge', 'code_challenge_method', 'request', 'request_uri', 'claims', 'id_token_hint', 'foo'];
+  const refused = [
+    'scope',
+    'redirect_uri',
+    'client_id',
+    'response_type',
+    'response_mode',
+    'state',
+    'nonce',
+    'code_challenge',
+    'code_challenge_method',
+    'request',
+    'request_uri',
+    'claims',
+    'id_token_hint',
+    'foo',
+  ];
   for (const name of refused) {
     it(`refuses "${name}" with 400 naming it, before any redirect or stored state`, async () => {
       const before = memoryStore(stack).size;
@@ -157,7 +175,7 @@ describe('step-up (RFC 9470)', () => {
   });
 });
 
-describe('the user\'s sessions', () => {
+describe("the user's sessions", () => {
   type Entry = { id: string; current: boolean; createdAt: number; lastSeenAt: number; userAgent: string | null };
   const list = async (tab: BffClient) => {
     const response = await tab.fetch('/bff/sessions');
@@ -165,7 +183,7 @@ describe('the user\'s sessions', () => {
     return (await response.json()) as Entry[];
   };
 
-  it('lists the user\'s live sessions with opaque ids, and ends one, all others, never someone else\'s', async () => {
+  it("lists the user's live sessions with opaque ids, and ends one, all others, never someone else's", async () => {
     const one = await signedIn('alice');
     const two = await signedIn('alice');
     const three = await signedIn('alice');
@@ -218,7 +236,7 @@ describe('the user\'s sessions', () => {
   });
 });
 
-describe('bff.requireSession() on the application\'s own routes', () => {
+describe("bff.requireSession() on the application's own routes", () => {
   let app: Server;
   let appUrl: string;
   beforeAll(async () => {

@@ -152,7 +152,11 @@ describe('Redis and two instances', () => {
       { typ: 'logout+jwt' },
     );
     const deliver = (i: number) =>
-      fetch(`${stack.instances[i % 2]!.url}/bff/backchannel-logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ logout_token: token }) }).then((r) => r.status);
+      fetch(`${stack.instances[i % 2]!.url}/bff/backchannel-logout`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ logout_token: token }),
+      }).then((r) => r.status);
     const statuses = await Promise.all(Array.from({ length: 10 }, (_, i) => deliver(i)));
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
     expect(statuses.filter((s) => s === 400)).toHaveLength(9);

@@ -45,7 +45,8 @@ const check = (env: Record<string, string>) =>
   });
 
 function expectNoSecret(output: string): void {
-  for (const secret of [SECRET, WRONG, SPECIAL, encodeURIComponent(SPECIAL), encodeURIComponent(SECRET), Buffer.from(`check-basic:${SECRET}`).toString('base64'), sessionKey]) expect(output).not.toContain(secret);
+  for (const secret of [SECRET, WRONG, SPECIAL, encodeURIComponent(SPECIAL), encodeURIComponent(SECRET), Buffer.from(`check-basic:${SECRET}`).toString('base64'), sessionKey])
+    expect(output).not.toContain(secret);
 }
 
 describe.concurrent('portcullis check: client credentials and provider features', () => {
@@ -71,7 +72,7 @@ describe.concurrent('portcullis check: client credentials and provider features'
     const { code, output } = await check({ PORTCULLIS_CLIENT_SECRET: WRONG });
     expect(code).toBe(1);
     expect(output).toContain('portcullis check: FAILED (client)');
-    expect(output).toContain('FAILED: the provider refused the client\'s credentials (invalid_client');
+    expect(output).toContain("FAILED: the provider refused the client's credentials (invalid_client");
     expect(output).toContain('check "clientSecret" (PORTCULLIS_CLIENT_SECRET or PORTCULLIS_CLIENT_SECRET_FILE)');
     expect(output).toContain('"clientAuthentication" (client_secret_basic)');
     expectNoSecret(output);

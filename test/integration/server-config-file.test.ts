@@ -169,7 +169,7 @@ describe('portcullis serve --config', () => {
     expect(proc.output()).not.toContain('QUERYSTATE456');
   });
 
-  it('reports the provider failed in /readyz while it is down (still 200: the outage is not this instance\'s), then ok', async () => {
+  it("reports the provider failed in /readyz while it is down (still 200: the outage is not this instance's), then ok", async () => {
     await upstreams.provider.stop();
     try {
       const down = await pollProvider('fail');

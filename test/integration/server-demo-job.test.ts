@@ -58,8 +58,15 @@ describe('demo job ports', () => {
 
   it('demoJobTargets: the defaults of npm run demo, DEMO_HOST, and whole URLs first', () => {
     expect(demoJobTargets({})).toEqual({ providerUrl: 'http://localhost:4000', apiUrl: 'http://localhost:4001', resource: undefined });
-    expect(demoJobTargets({ DEMO_HOST: '127.0.0.1', DEMO_PROVIDER_PORT: '5000', DEMO_API_PORT: '5001' })).toEqual({ providerUrl: 'http://127.0.0.1:5000', apiUrl: 'http://127.0.0.1:5001', resource: undefined });
-    expect(demoJobTargets({ DEMO_PROVIDER_URL: 'https://id.example.com/', DEMO_PROVIDER_PORT: '5000', DEMO_API_AUDIENCE: 'urn:todos' })).toMatchObject({ providerUrl: 'https://id.example.com', resource: 'urn:todos' });
+    expect(demoJobTargets({ DEMO_HOST: '127.0.0.1', DEMO_PROVIDER_PORT: '5000', DEMO_API_PORT: '5001' })).toEqual({
+      providerUrl: 'http://127.0.0.1:5000',
+      apiUrl: 'http://127.0.0.1:5001',
+      resource: undefined,
+    });
+    expect(demoJobTargets({ DEMO_PROVIDER_URL: 'https://id.example.com/', DEMO_PROVIDER_PORT: '5000', DEMO_API_AUDIENCE: 'urn:todos' })).toMatchObject({
+      providerUrl: 'https://id.example.com',
+      resource: 'urn:todos',
+    });
     expect(() => demoJobTargets({ DEMO_API_PORT: '70000' })).toThrow('DEMO_API_PORT must be a port number (1-65535), got "70000"');
   });
 });

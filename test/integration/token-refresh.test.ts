@@ -122,8 +122,18 @@ describe('logout during a refresh', () => {
     try {
       const call = tab.fetch('/api/todos');
       await new Promise((r) => setTimeout(r, 150));
-      const logoutToken = await stack.provider.signJwt({ aud: stack.client.id, jti: crypto.randomUUID(), sid, exp: Math.floor(Date.now() / 1000) + 120, events: { 'http://schemas.openid.net/event/backchannel-logout': {} } });
-      const bcl = await fetch(`${stack.baseUrl}/bff/backchannel-logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ logout_token: logoutToken }) });
+      const logoutToken = await stack.provider.signJwt({
+        aud: stack.client.id,
+        jti: crypto.randomUUID(),
+        sid,
+        exp: Math.floor(Date.now() / 1000) + 120,
+        events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+      });
+      const bcl = await fetch(`${stack.baseUrl}/bff/backchannel-logout`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ logout_token: logoutToken }),
+      });
       expect(bcl.status).toBe(200);
       const response = await call;
       expect(response.status).toBe(401);

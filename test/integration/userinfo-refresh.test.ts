@@ -12,7 +12,15 @@ import { ALICE } from '../providers/provider.ts';
 
 // The simulated provider reads ALICE at each claims lookup: renaming her renames her there.
 const alice = ALICE as { name: string };
-const thin = { endSession: { style: 'oidc' as const }, revocation: true, backchannel: true, frontchannel: false, iss: true, thinIdToken: true, tokenEndpointAuthMethod: 'client_secret_basic' as const };
+const thin = {
+  endSession: { style: 'oidc' as const },
+  revocation: true,
+  backchannel: true,
+  frontchannel: false,
+  iss: true,
+  thinIdToken: true,
+  tokenEndpointAuthMethod: 'client_secret_basic' as const,
+};
 let stack: MatrixStack;
 beforeAll(async () => {
   stack = await startMatrix('keycloak', thin);

@@ -207,7 +207,10 @@ describe('a code issued to another client, and a mix-up with another provider', 
         postLogoutRedirectUris: [`${{ a, b }[name].url}/`],
       })),
     });
-    for (const [name, { server, url }] of [['a', a], ['b', b]] as const) {
+    for (const [name, { server, url }] of [
+      ['a', a],
+      ['b', b],
+    ] as const) {
       const store = new AuditedStore();
       const bff = createBff({
         issuer: provider.issuer,

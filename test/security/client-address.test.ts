@@ -17,7 +17,10 @@ beforeAll(async () => {
   arena = await startArena({
     proxyHops: 1,
     bff: ({ api }) => ({
-      apis: [{ path: '/api/todos', target: `${api.url}/todos`, token: 'user' }, { path: '/api/echo', target: `${echo.url}/echo`, token: 'user' }],
+      apis: [
+        { path: '/api/todos', target: `${api.url}/todos`, token: 'user' },
+        { path: '/api/echo', target: `${echo.url}/echo`, token: 'user' },
+      ],
       rateLimit: { max: 10, windowSeconds: 60 },
     }),
   });
@@ -29,8 +32,7 @@ afterAll(async () => {
 beforeEach(() => echo.reset());
 
 /** A login start as it arrives from one appending proxy: the client's header, then the address the proxy saw. */
-const loginVia = (clientHeader: string, proxySaw: string) =>
-  fetch(`${arena.baseUrl}/bff/login`, { redirect: 'manual', headers: { 'x-forwarded-for': `${clientHeader}, ${proxySaw}` } });
+const loginVia = (clientHeader: string, proxySaw: string) => fetch(`${arena.baseUrl}/bff/login`, { redirect: 'manual', headers: { 'x-forwarded-for': `${clientHeader}, ${proxySaw}` } });
 
 describe('rate limit behind one appending proxy', () => {
   it('a rotating client-written X-Forwarded-For prefix does not buy more logins: 10 pass, then 429', async () => {

@@ -66,10 +66,13 @@ describe('forged and swapped cookies', () => {
     ['id and MAC swapped', () => `${alice.mac}.${alice.id}`],
     ['id with a trailing NUL', () => `${alice.id}%00.${alice.mac}`],
     ['id case-flipped, MAC kept', () => `${flipCase(alice.id)}.${alice.mac}`],
-    ['signed by another deployment (its own key)', () => {
-      const id = randomBytes(32).toString('base64url');
-      return `${id}.${createHmac('sha256', randomBytes(32).toString('base64url')).update(id).digest('base64url')}`;
-    }],
+    [
+      'signed by another deployment (its own key)',
+      () => {
+        const id = randomBytes(32).toString('base64url');
+        return `${id}.${createHmac('sha256', randomBytes(32).toString('base64url')).update(id).digest('base64url')}`;
+      },
+    ],
     ["alice's id, MAC computed with an empty key", () => `${alice.id}.${createHmac('sha256', '').update(alice.id).digest('base64url')}`],
     ["alice's id, MAC of another message (the id with a prefix)", () => `${alice.id}.${createHmac('sha256', 'x').update(`portcullis:${alice.id}`).digest('base64url')}`],
   ];
@@ -108,7 +111,10 @@ describe('cookies of destroyed sessions', () => {
     await tab.login('alice');
     const value = tab.sessionCookie()!;
     const { sid, sub } = (await authOf(arena.stack.bff, tab))!;
-    const token = await arena.stack.provider.signJwt({ aud: arena.stack.client.id, jti: crypto.randomUUID(), sid, sub, exp: Math.floor(Date.now() / 1000) + 120, events: EVENT }, { typ: 'logout+jwt' });
+    const token = await arena.stack.provider.signJwt(
+      { aud: arena.stack.client.id, jti: crypto.randomUUID(), sid, sub, exp: Math.floor(Date.now() / 1000) + 120, events: EVENT },
+      { typ: 'logout+jwt' },
+    );
     const response = await fetch(`${arena.baseUrl}/bff/backchannel-logout`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -156,9 +162,7 @@ describe('oversized and malformed cookies', () => {
   });
 
   it('a 20 KiB cookie → 431 from Node before the BFF runs, connection closed', async () => {
-    const exchange = await arena.guard(() =>
-      rawHttp(arena.baseUrl, `GET /bff/user HTTP/1.1\r\nHost: localhost\r\nX-CSRF: 1\r\nCookie: portcullis=${alice.value}${'A'.repeat(20 * 1024)}\r\n\r\n`),
-    );
+    const exchange = await arena.guard(() => rawHttp(arena.baseUrl, `GET /bff/user HTTP/1.1\r\nHost: localhost\r\nX-CSRF: 1\r\nCookie: portcullis=${alice.value}${'A'.repeat(20 * 1024)}\r\n\r\n`));
     expect(exchange.status).toBe(431);
     expect(exchange.closedByServer).toBe(true);
   });

@@ -25,7 +25,7 @@ const HOSTILE: Record<string, string> = {
   'strict-transport-security': 'max-age=63072000; includeSubDomains; preload',
   'alt-svc': 'h3=":443"; ma=86400',
   'public-key-pins': 'pin-sha256="x"; max-age=1',
-  'nel': '{"report_to":"x","max_age":86400}',
+  nel: '{"report_to":"x","max_age":86400}',
   'report-to': '{"group":"x","max_age":86400,"endpoints":[{"url":"https://evil.example/r"}]}',
   'reporting-endpoints': 'x="https://evil.example/r"',
   'accept-ch': 'Sec-CH-UA-Model',

@@ -105,9 +105,7 @@ describe('absolute-form request targets and missing Host', () => {
 
   it('GET http://evil.com/api/echo/x: proxied to the configured target, not to evil.com', async () => {
     const cookie = arena.sentinel.jar.cookieHeader(arena.baseUrl)!;
-    const exchange = await arena.guard(() =>
-      rawHttp(arena.baseUrl, `GET http://evil.com/api/echo/x HTTP/1.1\r\nHost: evil.com\r\nCookie: ${cookie}\r\nX-CSRF: 1\r\nConnection: close\r\n\r\n`),
-    );
+    const exchange = await arena.guard(() => rawHttp(arena.baseUrl, `GET http://evil.com/api/echo/x HTTP/1.1\r\nHost: evil.com\r\nCookie: ${cookie}\r\nX-CSRF: 1\r\nConnection: close\r\n\r\n`));
     expect(exchange.status).toBe(200);
     expect(echo.requests.map((r) => [r.url, r.headers.host])).toEqual([['/echo/x', new URL(echo.url).host]]);
   });

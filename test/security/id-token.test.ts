@@ -79,16 +79,22 @@ async function loginWithForgedIdToken(forge: Forge): Promise<{ client: BffClient
 
 const cases: Array<[string, Forge]> = [
   ['alg none (unsecured JWT)', async (l) => new UnsecuredJWT(goodClaims(l)).encode()],
-  ['alg none with the provider kid', async (l) => `${Buffer.from(JSON.stringify({ alg: 'none', kid: arena.stack.provider.currentKid() })).toString('base64url')}.${Buffer.from(JSON.stringify(goodClaims(l))).toString('base64url')}.`],
+  [
+    'alg none with the provider kid',
+    async (l) => `${Buffer.from(JSON.stringify({ alg: 'none', kid: arena.stack.provider.currentKid() })).toString('base64url')}.${Buffer.from(JSON.stringify(goodClaims(l))).toString('base64url')}.`,
+  ],
   ['HS256 keyed with the client secret (algorithm confusion)', async (l) => new SignJWT(goodClaims(l)).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(arena.stack.client.secret))],
   ['signed by another key under the provider kid', async (l) => signedByAttacker(goodClaims(l), { kid: arena.stack.provider.currentKid() })],
   ['signed by another key under an unknown kid', async (l) => signedByAttacker(goodClaims(l), { kid: 'attacker-key' })],
   ['signed by another key, embedded as a jwk header', async (l) => signedByAttacker(goodClaims(l), { jwk: attackerJwk })],
   ['signed by another key, advertised through jku', async (l) => signedByAttacker(goodClaims(l), { kid: 'attacker-key', jku: 'http://localhost:1/jwks' })],
-  ['provider signature, payload altered afterwards (sub)', async (l) => {
-    const [h, , s] = (await signedByProvider(goodClaims(l))).split('.');
-    return `${h}.${Buffer.from(JSON.stringify({ ...goodClaims(l), sub: 'admin' })).toString('base64url')}.${s}`;
-  }],
+  [
+    'provider signature, payload altered afterwards (sub)',
+    async (l) => {
+      const [h, , s] = (await signedByProvider(goodClaims(l))).split('.');
+      return `${h}.${Buffer.from(JSON.stringify({ ...goodClaims(l), sub: 'admin' })).toString('base64url')}.${s}`;
+    },
+  ],
   ['provider signature stripped', async (l) => (await signedByProvider(goodClaims(l))).replace(/\.[^.]+$/, '.')],
   ['wrong iss', async (l) => signedByProvider({ ...goodClaims(l), iss: 'https://evil.example.com' })],
   ['iss with a trailing slash', async (l) => signedByProvider({ ...goodClaims(l), iss: `${arena.stack.provider.issuer}/` })],
@@ -143,7 +149,10 @@ describe('ID tokens in refresh responses', () => {
   const refreshCases: Array<[string, (sub: string) => Promise<string>]> = [
     ['about another subject', async () => signedByProvider({ iss: arena.stack.provider.issuer, sub: 'bob', aud: arena.stack.client.id, exp: now() + 300 })],
     ['alg none', async (sub) => new UnsecuredJWT({ iss: arena.stack.provider.issuer, sub, aud: arena.stack.client.id, iat: now(), exp: now() + 300 }).encode()],
-    ['signed by another key', async (sub) => signedByAttacker({ iss: arena.stack.provider.issuer, sub, aud: arena.stack.client.id, iat: now(), exp: now() + 300 }, { kid: arena.stack.provider.currentKid() })],
+    [
+      'signed by another key',
+      async (sub) => signedByAttacker({ iss: arena.stack.provider.issuer, sub, aud: arena.stack.client.id, iat: now(), exp: now() + 300 }, { kid: arena.stack.provider.currentKid() }),
+    ],
     ['for another audience', async (sub) => signedByProvider({ iss: arena.stack.provider.issuer, sub, aud: 'another-client', exp: now() + 300 })],
   ];
 

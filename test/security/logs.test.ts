@@ -91,7 +91,18 @@ beforeAll(async () => {
   });
   tabs.push(arena.sentinel);
   const provider = arena.stack.provider.provider;
-  const errorEvents = ['server_error', 'backchannel.error', 'grant.error', 'authorization.error', 'end_session.error', 'revocation.error', 'introspection.error', 'userinfo.error', 'jwks.error', 'discovery.error'];
+  const errorEvents = [
+    'server_error',
+    'backchannel.error',
+    'grant.error',
+    'authorization.error',
+    'end_session.error',
+    'revocation.error',
+    'introspection.error',
+    'userinfo.error',
+    'jwks.error',
+    'discovery.error',
+  ];
   for (const name of errorEvents) {
     provider.on(name, (...args: unknown[]) => {
       // The Koa context (first argument of most events) holds the raw request; log what a provider would: the error.
@@ -145,13 +156,23 @@ beforeAll(async () => {
     const pending3 = await pendingLogin(badKey, 'alice');
     secret('state', pending3.state);
     secret('code', pending3.code);
-    forgeNext = async (body) => ({ ...body, id_token: await new SignJWT({ sub: 'alice', aud: arena.stack.client.id, iss: arena.stack.provider.issuer, nonce: pending3.nonce }).setProtectedHeader({ alg: 'RS256', kid: arena.stack.provider.currentKid() }).setIssuedAt().setExpirationTime('5m').sign(attackerKey) });
+    forgeNext = async (body) => ({
+      ...body,
+      id_token: await new SignJWT({ sub: 'alice', aud: arena.stack.client.id, iss: arena.stack.provider.issuer, nonce: pending3.nonce })
+        .setProtectedHeader({ alg: 'RS256', kid: arena.stack.provider.currentKid() })
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .sign(attackerKey),
+    });
     expect((await badKey.fetch(pending3.callbackPath, { csrf: false })).status).toBe(401);
     const badNonce = tab();
     const pending4 = await pendingLogin(badNonce, 'alice');
     secret('state', pending4.state);
     secret('code', pending4.code);
-    forgeNext = async (body) => ({ ...body, id_token: await arena.stack.provider.signJwt({ sub: 'alice', aud: arena.stack.client.id, nonce: 'wrong-nonce-value', exp: Math.floor(Date.now() / 1000) + 300 }) });
+    forgeNext = async (body) => ({
+      ...body,
+      id_token: await arena.stack.provider.signJwt({ sub: 'alice', aud: arena.stack.client.id, nonce: 'wrong-nonce-value', exp: Math.floor(Date.now() / 1000) + 300 }),
+    });
     expect((await badNonce.fetch(pending4.callbackPath, { csrf: false })).status).toBe(401);
     collectCookies();
 
@@ -197,7 +218,10 @@ beforeAll(async () => {
     await carol.login('alice');
     collectCookies();
     const { sid, sub } = (await authOf(arena.stack.bff, carol))!;
-    const logoutToken = await arena.stack.provider.signJwt({ aud: arena.stack.client.id, jti: crypto.randomUUID(), sid, sub, exp: Math.floor(Date.now() / 1000) + 120, events: EVENT }, { typ: 'logout+jwt' });
+    const logoutToken = await arena.stack.provider.signJwt(
+      { aud: arena.stack.client.id, jti: crypto.randomUUID(), sid, sub, exp: Math.floor(Date.now() / 1000) + 120, events: EVENT },
+      { typ: 'logout+jwt' },
+    );
     secret('logout token', logoutToken);
     const post = (token: string) =>
       fetch(`${arena.baseUrl}/bff/backchannel-logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ logout_token: token }) });
@@ -223,9 +247,24 @@ describe('no secret in any log line', () => {
     for (const message of ['login', 'logout', 'access token refreshed', 'request refused', 'upstream API failed', 'back-channel logout', 'refresh token refused: session ended']) {
       expect(text, `a "${message}" line`).toContain(`"${message}"`);
     }
-    expect(lines.some((l) => l.startsWith('["error"') && l.includes('"status":503')), 'an error-level line (provider down during a refresh)').toBe(true);
+    expect(
+      lines.some((l) => l.startsWith('["error"') && l.includes('"status":503')),
+      'an error-level line (provider down during a refresh)',
+    ).toBe(true);
     const kinds = new Set(secrets.values());
-    for (const kind of ['client secret', 'state', 'code', 'token request code_verifier', 'token request refresh_token', 'token response access_token', 'token response refresh_token', 'token response id_token', 'cookie portcullis', 'cookie portcullis-login', 'logout token']) {
+    for (const kind of [
+      'client secret',
+      'state',
+      'code',
+      'token request code_verifier',
+      'token request refresh_token',
+      'token response access_token',
+      'token response refresh_token',
+      'token response id_token',
+      'cookie portcullis',
+      'cookie portcullis-login',
+      'logout token',
+    ]) {
       expect(kinds, kind).toContain(kind);
     }
     expect(exchanges.filter((e) => e.request.get('grant_type') === 'refresh_token').length).toBeGreaterThanOrEqual(1);

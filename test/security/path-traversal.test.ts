@@ -53,16 +53,19 @@ const pathOnly = (raw: string) => raw.split('?')[0]!.split('#')[0]!;
 
 const normalisers: Record<string, Normaliser> = {
   'RFC 3986': (raw) => removeDots(pathOnly(raw).split('/').slice(1).map(decode)),
-  'Servlet (;params stripped)': (raw) => removeDots(pathOnly(raw).split('/').slice(1).map((s) => decode(s.split(';')[0]!))),
+  'Servlet (;params stripped)': (raw) =>
+    removeDots(
+      pathOnly(raw)
+        .split('/')
+        .slice(1)
+        .map((s) => decode(s.split(';')[0]!)),
+    ),
   'Windows (\\ is a separator)': (raw) => removeDots(decode(pathOnly(raw)).replace(/\\/g, '/').split('/').slice(1)),
 };
 
 /** Every request the upstreams received stays under its target under every normaliser. */
 function expectConfined(): void {
-  const received = [
-    ...arena.stack.api.requests.map((r) => ({ target: '/todos', url: r.path })),
-    ...echo.requests.map((r) => ({ target: '/echo', url: r.url })),
-  ];
+  const received = [...arena.stack.api.requests.map((r) => ({ target: '/todos', url: r.path })), ...echo.requests.map((r) => ({ target: '/echo', url: r.url }))];
   for (const { target, url } of received) {
     for (const [name, normalise] of Object.entries(normalisers)) {
       const path = normalise(url);

@@ -13,8 +13,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawHttp, startArena, type Arena } from '../helpers/attack.ts';
 
-const get = (arena: Arena, path: string, from: string, extra = '') =>
-  rawHttp(arena.baseUrl, `GET ${path} HTTP/1.1\r\nHost: localhost\r\n${extra}Connection: close\r\n\r\n`, { localAddress: from });
+const get = (arena: Arena, path: string, from: string, extra = '') => rawHttp(arena.baseUrl, `GET ${path} HTTP/1.1\r\nHost: localhost\r\n${extra}Connection: close\r\n\r\n`, { localAddress: from });
 
 const bodyOf = (raw: string) => JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>;
 const header = (raw: string, name: string) => new RegExp(`\\r\\n${name}: ([^\\r\\n]*)`, 'i').exec(raw)?.[1];

@@ -41,7 +41,10 @@ const chunked = (body: string, size: number) => {
 };
 /** No upstream ever saw a completed request for `path` (aborted ones are fine: the body was cut). */
 const nothingCompleted = () => {
-  expect(echo.requests.filter((r) => r.outcome === 'completed'), 'no upstream request completed').toEqual([]);
+  expect(
+    echo.requests.filter((r) => r.outcome === 'completed'),
+    'no upstream request completed',
+  ).toEqual([]);
   expect(arena.stack.api.requests).toEqual([]);
 };
 
@@ -49,7 +52,10 @@ describe('oversized headers and request lines → 431 from Node', () => {
   const big = 'x'.repeat(17 * 1024);
   const cases: Array<[string, string]> = [
     ['one 17 KiB header on /bff/user', `GET /bff/user HTTP/1.1\r\nHost: localhost\r\nCookie: ${'{cookie}'}\r\nX-CSRF: 1\r\nX-Big: ${big}\r\n\r\n`],
-    ['many small headers adding up to 17 KiB on the proxy', `GET /api/echo/x HTTP/1.1\r\nHost: localhost\r\nCookie: ${'{cookie}'}\r\nX-CSRF: 1\r\n${Array.from({ length: 170 }, (_, i) => `X-H${i}: ${'y'.repeat(100)}\r\n`).join('')}\r\n`],
+    [
+      'many small headers adding up to 17 KiB on the proxy',
+      `GET /api/echo/x HTTP/1.1\r\nHost: localhost\r\nCookie: ${'{cookie}'}\r\nX-CSRF: 1\r\n${Array.from({ length: 170 }, (_, i) => `X-H${i}: ${'y'.repeat(100)}\r\n`).join('')}\r\n`,
+    ],
     ['a 17 KiB request line on the proxy', `GET /api/echo/${big} HTTP/1.1\r\nHost: localhost\r\nCookie: ${'{cookie}'}\r\nX-CSRF: 1\r\n\r\n`],
     ['a 17 KiB query on /bff/callback', `GET /bff/callback?state=${big} HTTP/1.1\r\nHost: localhost\r\n\r\n`],
     ['a 17 KiB Authorization header on the proxy (never forwarded)', `GET /api/echo/x HTTP/1.1\r\nHost: localhost\r\nCookie: ${'{cookie}'}\r\nX-CSRF: 1\r\nAuthorization: Bearer ${big}\r\n\r\n`],
@@ -124,14 +130,20 @@ describe('the back-channel logout endpoint caps its body at 16 KiB', () => {
 
   it('declared: 400, nothing ended', async () => {
     const exchange = await arena.guard(() =>
-      rawHttp(arena.baseUrl, `POST /bff/backchannel-logout HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${token.length}\r\nConnection: close\r\n\r\n${token}`),
+      rawHttp(
+        arena.baseUrl,
+        `POST /bff/backchannel-logout HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${token.length}\r\nConnection: close\r\n\r\n${token}`,
+      ),
     );
     expect(exchange.status).toBe(400);
   });
 
   it('chunked: 400, nothing ended', async () => {
     const exchange = await arena.guard(() =>
-      rawHttp(arena.baseUrl, `POST /bff/backchannel-logout HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${chunked(token, 1000)}`),
+      rawHttp(
+        arena.baseUrl,
+        `POST /bff/backchannel-logout HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${chunked(token, 1000)}`,
+      ),
     );
     expect(exchange.status).toBe(400);
   });

@@ -55,9 +55,7 @@ export function App(): ReactNode {
       <main id="main" className="card" tabIndex={-1}>
         <Page />
       </main>
-      <footer className="footer">
-        The tokens stay in the BFF. This page only holds an HttpOnly session cookie.
-      </footer>
+      <footer className="footer">The tokens stay in the BFF. This page only holds an HttpOnly session cookie.</footer>
     </div>
   );
 }

@@ -58,10 +58,7 @@ export function parseScope(scope: unknown): string[] {
  * `client_id` is a non-empty string and `sub`, when present, a string.
  * @internal
  */
-export function createAuthInfo(
-  claims: AccessTokenClaims & { client_id: string },
-  source: AuthInfo['source'],
-): AuthInfo {
+export function createAuthInfo(claims: AccessTokenClaims & { client_id: string }, source: AuthInfo['source']): AuthInfo {
   const sub = typeof claims.sub === 'string' ? claims.sub : undefined;
   return Object.freeze({
     // RFC 9068 §2.2: with no resource owner, `sub` SHOULD identify the client.

@@ -44,10 +44,7 @@ export function isAllowedEndpoint(value: unknown): value is string {
 export function metadataUrls(issuer: string): string[] {
   const url = new URL(issuer);
   const path = url.pathname.replace(/\/$/, '');
-  return [
-    `${url.origin}${path}/.well-known/openid-configuration`,
-    `${url.origin}/.well-known/oauth-authorization-server${path}`,
-  ];
+  return [`${url.origin}${path}/.well-known/openid-configuration`, `${url.origin}/.well-known/oauth-authorization-server${path}`];
 }
 
 class NotFound extends Error {}
@@ -96,9 +93,7 @@ export class Discovery {
       }
       throw new TemporarilyUnavailable('the authorization server is unavailable', {
         cause,
-        message: `api-guard: could not fetch the metadata of issuer ${this.#issuer}: ${
-          cause instanceof Error ? cause.message : String(cause)
-        }`,
+        message: `api-guard: could not fetch the metadata of issuer ${this.#issuer}: ${cause instanceof Error ? cause.message : String(cause)}`,
       });
     }
   }

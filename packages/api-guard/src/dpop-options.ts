@@ -94,9 +94,7 @@ const dpopObject = z.strictObject({
     .number({ error: got('must be a number of seconds from 1 to 600') })
     .refine((v) => v >= 1 && v <= 600, { error: got('must be a number of seconds from 1 to 600') })
     .default(60),
-  nonce: z
-    .union([z.boolean(), nonceObject], { error: got('must be true, false or { secret?, lifetime? }') })
-    .default(false),
+  nonce: z.union([z.boolean(), nonceObject], { error: got('must be true, false or { secret?, lifetime? }') }).default(false),
   publicUrl: publicUrl.optional(),
   replayCacheSize: z
     .number({ error: got('must be an integer from 100 to 10000000') })

@@ -82,15 +82,15 @@ export class DpopVerifier {
     if (nonces !== undefined && !nonces.isValid(payload.nonce)) {
       throw new UseDpopNonce(
         nonces.current(),
-        payload.nonce === undefined
-          ? 'the DPoP proof must carry the nonce from the DPoP-Nonce header'
-          : 'the DPoP proof nonce is invalid or expired: use the one from the DPoP-Nonce header',
+        payload.nonce === undefined ? 'the DPoP proof must carry the nonce from the DPoP-Nonce header' : 'the DPoP proof nonce is invalid or expired: use the one from the DPoP-Nonce header',
       );
     }
     // Last, so that only proofs that passed every check are remembered. The
     // key includes the thumbprint: one client's jti cannot block another's.
     const ttl = (this.#options.maxAge + 2 * this.#clockTolerance) * 1000;
-    const replayKey = createHash('sha256').update(`${jkt}:${String(payload.jti)}`).digest('base64url');
+    const replayKey = createHash('sha256')
+      .update(`${jkt}:${String(payload.jti)}`)
+      .digest('base64url');
     if (!this.#replays.add(replayKey, Date.now() + ttl)) throw new InvalidDpopProof('the DPoP proof was already used');
     return jkt;
   }

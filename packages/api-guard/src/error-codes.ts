@@ -5,11 +5,4 @@
  */
 
 /** The OAuth error codes this package responds with. */
-export type ApiGuardErrorCode =
-  | 'invalid_request'
-  | 'invalid_token'
-  | 'insufficient_scope'
-  | 'insufficient_user_authentication'
-  | 'invalid_dpop_proof'
-  | 'use_dpop_nonce'
-  | 'temporarily_unavailable';
+export type ApiGuardErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'insufficient_user_authentication' | 'invalid_dpop_proof' | 'use_dpop_nonce' | 'temporarily_unavailable';

@@ -10,17 +10,7 @@ export { requireAuthentication } from './require-authentication.ts';
 export type { RequireAuthenticationOptions } from './require-authentication.ts';
 export { isClientToken } from './auth-info.ts';
 export type { AccessTokenClaims, AuthInfo, AuthState, TokenKind } from './auth-info.ts';
-export {
-  ApiGuardError,
-  InsufficientScope,
-  InsufficientUserAuthentication,
-  InvalidDpopProof,
-  InvalidRequest,
-  InvalidToken,
-  MissingToken,
-  TemporarilyUnavailable,
-  UseDpopNonce,
-} from './errors.ts';
+export { ApiGuardError, InsufficientScope, InsufficientUserAuthentication, InvalidDpopProof, InvalidRequest, InvalidToken, MissingToken, TemporarilyUnavailable, UseDpopNonce } from './errors.ts';
 export type { ApiGuardErrorCode, ChallengeParams, ErrorResponseBody } from './errors.ts';
 export { formatWwwAuthenticate } from './challenge.ts';
 export type { AuthScheme, BearerChallenge } from './challenge.ts';

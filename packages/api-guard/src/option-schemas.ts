@@ -13,22 +13,9 @@ import { got } from './validate.ts';
  * `HS*` family are never accepted (an `HS256` token "signed" with the issuer's
  * public key as HMAC secret must never verify).
  */
-export type JwsAlgorithm =
-  | 'RS256'
-  | 'RS384'
-  | 'RS512'
-  | 'PS256'
-  | 'PS384'
-  | 'PS512'
-  | 'ES256'
-  | 'ES384'
-  | 'ES512'
-  | 'EdDSA'
-  | 'Ed25519';
+export type JwsAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA' | 'Ed25519';
 
-const SUPPORTED: readonly JwsAlgorithm[] = [
-  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
-];
+const SUPPORTED: readonly JwsAlgorithm[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
 
 /** @internal A non-empty list of asymmetric JWS algorithms, each refused with its reason. */
 export const asymmetricAlgorithms = z
@@ -52,9 +39,7 @@ const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 /** @internal A list of scope names (RFC 6749 §3.3), deduplicated and frozen. */
 export const scopeList = z
   .array(
-    z
-      .string({ error: got('must contain scope names without spaces, quotes or backslashes') })
-      .regex(SCOPE_TOKEN, { error: got('must contain scope names without spaces, quotes or backslashes') }),
+    z.string({ error: got('must contain scope names without spaces, quotes or backslashes') }).regex(SCOPE_TOKEN, { error: got('must contain scope names without spaces, quotes or backslashes') }),
     { error: got('must be an array of scope names (e.g. ["orders:read"])') },
   )
   .transform((scopes): readonly string[] => Object.freeze([...new Set(scopes)]));
@@ -62,9 +47,7 @@ export const scopeList = z
 /** @internal A number within bounds; the message names the unit and the range. */
 export function boundedNumber(unit: string, { min, max, integer }: { min: number; max: number; integer: boolean }) {
   const requirement = `must be ${integer ? 'an integer' : 'a number'} of ${unit} from ${min} to ${max}`;
-  return z
-    .number({ error: got(requirement) })
-    .refine((v) => v >= min && v <= max && (!integer || Number.isInteger(v)), { error: got(requirement) });
+  return z.number({ error: got(requirement) }).refine((v) => v >= min && v <= max && (!integer || Number.isInteger(v)), { error: got(requirement) });
 }
 
 const LOCALHOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);

@@ -87,13 +87,9 @@ const audienceItem = z.string({ error: got(AUDIENCE_REQUIREMENT) }).min(1, { err
 
 const introspection = z.strictObject(
   {
-    clientId: z
-      .string({ error: got("must be the API's non-empty client_id at the authorization server") })
-      .min(1, { error: got("must be the API's non-empty client_id at the authorization server") }),
+    clientId: z.string({ error: got("must be the API's non-empty client_id at the authorization server") }).min(1, { error: got("must be the API's non-empty client_id at the authorization server") }),
     // Never echo a secret, not even a wrong one: plain messages, no `got`.
-    clientSecret: z
-      .string({ error: "must be a non-empty string (the API's client secret)" })
-      .min(1, "must be a non-empty string (the API's client secret)"),
+    clientSecret: z.string({ error: "must be a non-empty string (the API's client secret)" }).min(1, "must be a non-empty string (the API's client secret)"),
     cacheTtl: boundedNumber('seconds', { min: 0, max: 300, integer: false }).default(30),
     cacheMaxEntries: boundedNumber('entries', { min: 1, max: 1_000_000, integer: true }).default(1000),
   },
@@ -109,9 +105,7 @@ const schema = z.strictObject(
       })
       .transform((a): readonly string[] => Object.freeze(typeof a === 'string' ? [a] : [...a])),
     scopes: scopeList.default([]),
-    algorithms: asymmetricAlgorithms
-      .optional()
-      .transform((algs): readonly JwsAlgorithm[] => (algs === undefined ? DEFAULT_ALGORITHMS : Object.freeze([...new Set(algs)]))),
+    algorithms: asymmetricAlgorithms.optional().transform((algs): readonly JwsAlgorithm[] => (algs === undefined ? DEFAULT_ALGORITHMS : Object.freeze([...new Set(algs)]))),
     clockTolerance: boundedNumber('seconds', { min: 0, max: 300, integer: false }).default(5),
     realm: z
       .string({ error: got('must be a non-empty string of printable ASCII characters') })

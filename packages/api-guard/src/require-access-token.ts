@@ -86,10 +86,7 @@ export function requireAccessToken(options: RequireAccessTokenOptions): Middlewa
       throw new InvalidToken('this resource requires a DPoP-bound access token (Authorization: DPoP)');
     }
     // The proof first: no network call for a request whose proof fails.
-    const jkt =
-      scheme === 'DPoP' && dpop !== undefined
-        ? await dpop.verify(ctx.req, { method: ctx.method, url: requestUrl(ctx, resolved.dpop?.publicUrl), accessToken: token })
-        : undefined;
+    const jkt = scheme === 'DPoP' && dpop !== undefined ? await dpop.verify(ctx.req, { method: ctx.method, url: requestUrl(ctx, resolved.dpop?.publicUrl), accessToken: token }) : undefined;
     const auth = await verifyToken(token);
     checkBinding(auth, scheme, jkt);
     if (!resolved.scopes.every((scope) => auth.scopes.includes(scope))) {

@@ -79,9 +79,7 @@ export function requireAuthentication(options: RequireAuthenticationOptions): Mi
 
   function problem(claims: Readonly<Record<string, unknown>>): string | undefined {
     if (acr !== undefined && (typeof claims['acr'] !== 'string' || !acr.includes(claims['acr']))) {
-      return claims['acr'] === undefined
-        ? 'the access token does not say how the user authenticated (no acr claim)'
-        : 'a stronger user authentication is required';
+      return claims['acr'] === undefined ? 'the access token does not say how the user authenticated (no acr claim)' : 'a stronger user authentication is required';
     }
     if (maxAge !== undefined) {
       const authTime = claims['auth_time'];

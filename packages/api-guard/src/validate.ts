@@ -39,10 +39,7 @@ export const got =
     `${requirement}, got ${describe(issue.input)}`;
 
 function optionPath(prefix: string, path: ReadonlyArray<PropertyKey>): string {
-  return path.reduce<string>(
-    (acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)),
-    prefix,
-  );
+  return path.reduce<string>((acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)), prefix);
 }
 
 type Issue = z.core.$ZodIssue;

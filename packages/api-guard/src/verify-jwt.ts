@@ -6,16 +6,7 @@
  * @packageDocumentation
  */
 
-import {
-  createRemoteJWKSet,
-  decodeProtectedHeader,
-  errors,
-  jwtVerify,
-  type CryptoKey,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-  type JWTVerifyOptions,
-} from 'jose';
+import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type CryptoKey, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 
 import { createAuthInfo, type AccessTokenClaims, type AuthInfo } from './auth-info.ts';
 import type { Discovery } from './discovery.ts';
@@ -152,19 +143,13 @@ export class JwtVerifier {
     try {
       return await set(header, token);
     } catch (err) {
-      if (
-        err instanceof errors.JWKSNoMatchingKey ||
-        err instanceof errors.JWKSMultipleMatchingKeys ||
-        err instanceof errors.JOSENotSupported
-      ) {
+      if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys || err instanceof errors.JOSENotSupported) {
         throw err;
       }
       // Network errors, timeouts, non-200 answers, a malformed JWKS.
       throw new TemporarilyUnavailable(UNAVAILABLE, {
         cause: err,
-        message: `api-guard: could not fetch the JWKS of issuer ${this.#options.issuer}: ${
-          err instanceof Error ? err.message : String(err)
-        }`,
+        message: `api-guard: could not fetch the JWKS of issuer ${this.#options.issuer}: ${err instanceof Error ? err.message : String(err)}`,
       });
     }
   };

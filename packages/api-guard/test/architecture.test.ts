@@ -11,9 +11,7 @@ const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 function files(dir: string): string[] {
   // scripts/ may be absent: the package's build and pack scripts live at the repository root.
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? files(path.join(dir, entry.name)) : /\.(ts|mjs)$/.test(entry.name) ? [path.join(dir, entry.name)] : [],
-  );
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? files(path.join(dir, entry.name)) : /\.(ts|mjs)$/.test(entry.name) ? [path.join(dir, entry.name)] : []));
 }
 
 const IMPORT = /(?:from\s+|import\s*\(\s*|import\s+)['"]([^'"]+)['"]/g;

@@ -40,9 +40,7 @@ describe('extractBearerToken', () => {
   });
 
   it('rejects two Authorization headers', () => {
-    expect(() => extractBearerToken(req('Bearer a', 'Bearer b'))).toThrow(
-      new InvalidRequest('the request must carry exactly one Authorization header'),
-    );
+    expect(() => extractBearerToken(req('Bearer a', 'Bearer b'))).toThrow(new InvalidRequest('the request must carry exactly one Authorization header'));
   });
 
   it('never puts the token in its error messages', () => {

@@ -13,10 +13,7 @@ afterEach(async () => {
 
 describe('metadataUrls', () => {
   it('appends openid-configuration and inserts oauth-authorization-server before the path', () => {
-    expect(metadataUrls('https://id.example.com')).toEqual([
-      'https://id.example.com/.well-known/openid-configuration',
-      'https://id.example.com/.well-known/oauth-authorization-server',
-    ]);
+    expect(metadataUrls('https://id.example.com')).toEqual(['https://id.example.com/.well-known/openid-configuration', 'https://id.example.com/.well-known/oauth-authorization-server']);
     expect(metadataUrls('https://id.example.com/tenant/')).toEqual([
       'https://id.example.com/tenant/.well-known/openid-configuration',
       'https://id.example.com/.well-known/oauth-authorization-server/tenant',

@@ -109,9 +109,7 @@ describe('requireAccessToken with dpop', () => {
   it('refuses a DPoP-bound token presented as Bearer (RFC 9449 §7.1)', async () => {
     const res = await (await guarded()).request('/', { headers: { authorization: `Bearer ${await as.sign({ cnf: { jkt: key.jkt } })}` } });
     expect(res.status).toBe(401);
-    expect(res.headers['www-authenticate']).toBe(
-      `Bearer error="invalid_token", error_description="a sender-constrained access token cannot be used as a bearer token", DPoP algs="${ALGS}"`,
-    );
+    expect(res.headers['www-authenticate']).toBe(`Bearer error="invalid_token", error_description="a sender-constrained access token cannot be used as a bearer token", DPoP algs="${ALGS}"`);
   });
 
   it('refuses a token without cnf presented with the DPoP scheme', async () => {
@@ -128,9 +126,7 @@ describe('requireAccessToken with dpop', () => {
     expectDpopError(await send(unsignedProof(key, claims)), 'invalid_dpop_proof', 'the DPoP proof must be signed (alg none is refused)');
 
     const secret = createSecretKey(Buffer.alloc(32, 7));
-    const hs256 = await new SignJWT({ jti: 'x', iat: Math.floor(Date.now() / 1000), ...claims })
-      .setProtectedHeader({ alg: 'HS256', typ: 'dpop+jwt', jwk: await exportJWK(secret) })
-      .sign(secret);
+    const hs256 = await new SignJWT({ jti: 'x', iat: Math.floor(Date.now() / 1000), ...claims }).setProtectedHeader({ alg: 'HS256', typ: 'dpop+jwt', jwk: await exportJWK(secret) }).sign(secret);
     expectDpopError(await send(hs256), 'invalid_dpop_proof', 'the DPoP proof signing algorithm is not allowed');
 
     const withPrivate = await createProof(key, { htm: 'GET', htu: `${a.url}/orders`, token, header: { jwk: key.privateJwk } });
@@ -173,9 +169,7 @@ describe('requireAccessToken with dpop', () => {
     const a = await guarded({ required: true, algorithms: ['ES256'] });
     const bearer = await a.request('/', { headers: { authorization: `Bearer ${await as.sign()}` } });
     expect(bearer.status).toBe(401);
-    expect(bearer.headers['www-authenticate']).toBe(
-      'DPoP error="invalid_token", error_description="this resource requires a DPoP-bound access token (Authorization: DPoP)", algs="ES256"',
-    );
+    expect(bearer.headers['www-authenticate']).toBe('DPoP error="invalid_token", error_description="this resource requires a DPoP-bound access token (Authorization: DPoP)", algs="ES256"');
     expect((await a.request('/')).headers['www-authenticate']).toBe('DPoP algs="ES256"');
     expect((await call(a)).status).toBe(200);
   });

@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import {
-  ApiGuardError,
-  InsufficientScope,
-  InvalidRequest,
-  InvalidToken,
-  MissingToken,
-  TemporarilyUnavailable,
-  InsufficientUserAuthentication,
-  InvalidDpopProof,
-  UseDpopNonce,
-} from '../src/errors.ts';
+import { ApiGuardError, InsufficientScope, InvalidRequest, InvalidToken, MissingToken, TemporarilyUnavailable, InsufficientUserAuthentication, InvalidDpopProof, UseDpopNonce } from '../src/errors.ts';
 import { formatWwwAuthenticate } from '../src/challenge.ts';
 
 describe('formatWwwAuthenticate', () => {
@@ -19,9 +9,9 @@ describe('formatWwwAuthenticate', () => {
   });
 
   it('lists realm, error, error_description and scope in that order', () => {
-    expect(
-      formatWwwAuthenticate({ scope: 'a b', error_description: 'why', error: 'insufficient_scope', realm: 'api' }),
-    ).toBe('Bearer realm="api", error="insufficient_scope", error_description="why", scope="a b"');
+    expect(formatWwwAuthenticate({ scope: 'a b', error_description: 'why', error: 'insufficient_scope', realm: 'api' })).toBe(
+      'Bearer realm="api", error="insufficient_scope", error_description="why", scope="a b"',
+    );
   });
 
   it('escapes quotes and backslashes in quoted strings', () => {
@@ -60,9 +50,7 @@ describe('errors', () => {
     const err = new InsufficientScope(['orders:read', 'orders:write']);
     expect(err.status).toBe(403);
     expect(err.scopes).toEqual(['orders:read', 'orders:write']);
-    expect(err.wwwAuthenticate()).toBe(
-      'Bearer error="insufficient_scope", error_description="the access token lacks a required scope", scope="orders:read orders:write"',
-    );
+    expect(err.wwwAuthenticate()).toBe('Bearer error="insufficient_scope", error_description="the access token lacks a required scope", scope="orders:read orders:write"');
   });
 
   it('keeps a log-only message and cause apart from the client-facing description', () => {
@@ -101,11 +89,7 @@ describe('errors', () => {
   it('InsufficientUserAuthentication carries acr_values and max_age (RFC 9470 §3)', () => {
     const err = new InsufficientUserAuthentication('why', { acrValues: ['urn:a', 'urn:b'], maxAge: 5 });
     expect(err.status).toBe(401);
-    expect(err.wwwAuthenticate()).toBe(
-      'Bearer error="insufficient_user_authentication", error_description="why", acr_values="urn:a urn:b", max_age="5"',
-    );
-    expect(new InsufficientUserAuthentication('why', { maxAge: 0 }).wwwAuthenticate()).toBe(
-      'Bearer error="insufficient_user_authentication", error_description="why", max_age="0"',
-    );
+    expect(err.wwwAuthenticate()).toBe('Bearer error="insufficient_user_authentication", error_description="why", acr_values="urn:a urn:b", max_age="5"');
+    expect(new InsufficientUserAuthentication('why', { maxAge: 0 }).wwwAuthenticate()).toBe('Bearer error="insufficient_user_authentication", error_description="why", max_age="0"');
   });
 });

@@ -14,10 +14,7 @@ const now = () => Math.floor(Date.now() / 1000);
 beforeEach(async () => {
   vi.useFakeTimers({ toFake: ['Date'] });
   as = await startAuthorizationServer();
-  as.introspect = (token) =>
-    token === TOKEN
-      ? { active: true, iss: as.issuer, aud: AUDIENCE, client_id: 'worker', scope: 'orders:read', exp: now() + 600, token_type: 'Bearer' }
-      : { active: false };
+  as.introspect = (token) => (token === TOKEN ? { active: true, iss: as.issuer, aud: AUDIENCE, client_id: 'worker', scope: 'orders:read', exp: now() + 600, token_type: 'Bearer' } : { active: false });
 });
 afterEach(async () => {
   vi.useRealTimers();

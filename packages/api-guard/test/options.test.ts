@@ -35,9 +35,7 @@ describe('resolveOptions', () => {
     ['another scheme', 'ftp://id.example.com'],
     ['an empty string', ''],
   ])('rejects an issuer that is %s, naming the option and the value', (_, issuer) => {
-    expect(() => resolveOptions({ ...base, issuer })).toThrow(
-      `api-guard: option "issuer" must be an absolute https URL (http allowed for localhost), got ${JSON.stringify(issuer)}`,
-    );
+    expect(() => resolveOptions({ ...base, issuer })).toThrow(`api-guard: option "issuer" must be an absolute https URL (http allowed for localhost), got ${JSON.stringify(issuer)}`);
   });
 
   it('rejects a missing issuer', () => {
@@ -85,9 +83,7 @@ describe('resolveOptions', () => {
     expect(resolveOptions({ ...base, jwksCooldown: 0 }).jwksCooldown).toBe(0);
     expect(resolveOptions({ ...base, jwksCooldown: 2.5 }).jwksCooldown).toBe(2.5);
     expect(resolveOptions({ ...base, jwksCooldown: 600 }).jwksCooldown).toBe(600);
-    expect(() => resolveOptions({ ...base, jwksCooldown: 30_000 })).toThrow(
-      'api-guard: option "jwksCooldown" must be a number of seconds from 0 to 600, got number 30000',
-    );
+    expect(() => resolveOptions({ ...base, jwksCooldown: 30_000 })).toThrow('api-guard: option "jwksCooldown" must be a number of seconds from 0 to 600, got number 30000');
     expect(() => resolveOptions({ ...base, jwksCooldown: -1 })).toThrow(/option "jwksCooldown"/);
     expect(() => resolveOptions({ ...base, jwksCooldown: Number.NaN })).toThrow(/option "jwksCooldown"/);
     expect(() => resolveOptions({ ...base, jwksCooldown: '30' })).toThrow(/option "jwksCooldown".*got "30"/);
@@ -109,9 +105,7 @@ describe('resolveOptions', () => {
     expect(() => resolveOptions({ ...base, introspection: { clientId: 'api', clientSecret: 'x', cacheTtl: 3600 } })).toThrow(
       /option "introspection.cacheTtl" must be a number of seconds from 0 to 300/,
     );
-    expect(() => resolveOptions({ ...base, introspection: { clientId: 'api', clientSecret: 'x', ttl: 1 } })).toThrow(
-      /unknown option "introspection.ttl"/,
-    );
+    expect(() => resolveOptions({ ...base, introspection: { clientId: 'api', clientSecret: 'x', ttl: 1 } })).toThrow(/unknown option "introspection.ttl"/);
   });
 
   it('never echoes a client secret in an error', () => {
@@ -139,9 +133,7 @@ describe('resolveOptions', () => {
     expect(error).toBeInstanceOf(ApiGuardOptionsError);
     expect(error).toBeInstanceOf(TypeError);
     expect((error as ApiGuardOptionsError).option).toBe('introspection.clientId');
-    expect((error as Error).message).toBe(
-      'api-guard: option "introspection.clientId" must be the API\'s non-empty client_id at the authorization server, got ""',
-    );
+    expect((error as Error).message).toBe('api-guard: option "introspection.clientId" must be the API\'s non-empty client_id at the authorization server, got ""');
   });
 
   it('resolves dpop: off by default, true for the defaults, an object validated key by key', () => {

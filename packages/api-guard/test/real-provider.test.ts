@@ -73,9 +73,7 @@ describe('requireAccessToken with oidc-provider', () => {
     const guarded = await api(requireAccessToken({ issuer: op.issuer, audience: 'http://billing-api.portcullis.test' }));
     const res = await guarded.request('/', { headers: { authorization: `Bearer ${await clientCredentialsToken()}` } });
     expect(res.status).toBe(401);
-    expect(res.headers['www-authenticate']).toBe(
-      'Bearer error="invalid_token", error_description="the access token is not intended for this resource server"',
-    );
+    expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token", error_description="the access token is not intended for this resource server"');
   });
 
   it('answers 403 when a route needs a scope the token lacks', async () => {

@@ -33,8 +33,7 @@ function expectError(res: ApiResponse, status: number, error: string, challenge:
   else expect(res.headers['www-authenticate']).toMatch(challenge);
 }
 
-const invalidToken = (description: string) =>
-  `Bearer realm="orders", error="invalid_token", error_description="${description}"`;
+const invalidToken = (description: string) => `Bearer realm="orders", error="invalid_token", error_description="${description}"`;
 
 describe('requireAccessToken', () => {
   it('throws on bad options at creation, naming the option', () => {
@@ -112,12 +111,7 @@ describe('requireAccessToken', () => {
   it('answers 403 insufficient_scope naming the required scopes', async () => {
     const a = await guarded({ scopes: ['orders:read', 'orders:write'] });
     const res = await a.request('/', { headers: bearer(await as.sign({ scope: 'orders:read' })) });
-    expectError(
-      res,
-      403,
-      'insufficient_scope',
-      'Bearer realm="orders", error="insufficient_scope", error_description="the access token lacks a required scope", scope="orders:read orders:write"',
-    );
+    expectError(res, 403, 'insufficient_scope', 'Bearer realm="orders", error="insufficient_scope", error_description="the access token lacks a required scope", scope="orders:read orders:write"');
     const ok = await a.request('/', { headers: bearer(await as.sign({ scope: 'orders:write orders:read admin' })) });
     expect(ok.status).toBe(200);
     const none = await a.request('/', { headers: bearer(await as.sign({}, { omit: ['scope'] })) });
@@ -170,9 +164,7 @@ describe('requireAccessToken', () => {
   describe('with introspection', () => {
     beforeEach(() => {
       as.introspect = (token) =>
-        token === 'opaque-ok'
-          ? { active: true, iss: as.issuer, aud: AUDIENCE, client_id: 'worker', scope: 'orders:read', exp: Math.floor(Date.now() / 1000) + 60 }
-          : { active: false };
+        token === 'opaque-ok' ? { active: true, iss: as.issuer, aud: AUDIENCE, client_id: 'worker', scope: 'orders:read', exp: Math.floor(Date.now() / 1000) + 60 } : { active: false };
     });
 
     it('sends tokens that are not JWTs to introspection', async () => {

@@ -98,10 +98,13 @@ describe('requireAuthentication', () => {
   });
 
   it('fails loudly (500) without requireAccessToken before it', async () => {
-    api = await startApi(async (ctx, next) => {
-      ctx.state.auth = { kind: 'user', sub: 'forged', clientId: 'x', scopes: [], claims: { acr: MFA }, source: 'jwt' };
-      await next();
-    }, requireAuthentication({ acr: [MFA] }));
+    api = await startApi(
+      async (ctx, next) => {
+        ctx.state.auth = { kind: 'user', sub: 'forged', clientId: 'x', scopes: [], claims: { acr: MFA }, source: 'jwt' };
+        await next();
+      },
+      requireAuthentication({ acr: [MFA] }),
+    );
     expect((await api.request('/')).status).toBe(500);
   });
 

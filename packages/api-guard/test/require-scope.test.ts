@@ -24,19 +24,14 @@ describe('requireScope', () => {
   });
 
   it('passes when every scope is granted, else 403 insufficient_scope with the realm of the guard', async () => {
-    api = await startApi(
-      requireAccessToken({ issuer: as.issuer, audience: AUDIENCE, realm: 'orders' }),
-      requireScope('orders:read', 'orders:write'),
-    );
+    api = await startApi(requireAccessToken({ issuer: as.issuer, audience: AUDIENCE, realm: 'orders' }), requireScope('orders:read', 'orders:write'));
     const both = await api.request('/', { headers: { authorization: `Bearer ${await as.sign({ scope: 'orders:write orders:read' })}` } });
     expect(both.status).toBe(200);
 
     const one = await api.request('/', { headers: { authorization: `Bearer ${await as.sign({ scope: 'orders:read' })}` } });
     expect(one.status).toBe(403);
     expect(one.headers['cache-control']).toBe('no-store');
-    expect(one.headers['www-authenticate']).toBe(
-      'Bearer realm="orders", error="insufficient_scope", error_description="the access token lacks a required scope", scope="orders:read orders:write"',
-    );
+    expect(one.headers['www-authenticate']).toBe('Bearer realm="orders", error="insufficient_scope", error_description="the access token lacks a required scope", scope="orders:read orders:write"');
     expect(one.json).toEqual({ error: 'insufficient_scope', error_description: 'the access token lacks a required scope' });
   });
 

@@ -5,13 +5,7 @@ import { Discovery } from '../src/discovery.ts';
 import { InvalidToken, TemporarilyUnavailable } from '../src/errors.ts';
 import { resolveOptions, type RequireAccessTokenOptions } from '../src/options.ts';
 import { JwtVerifier } from '../src/verify-jwt.ts';
-import {
-  AUDIENCE,
-  CLIENT_ID,
-  createSigningKey,
-  startAuthorizationServer,
-  type FakeAuthorizationServer,
-} from './helpers/authorization-server.ts';
+import { AUDIENCE, CLIENT_ID, createSigningKey, startAuthorizationServer, type FakeAuthorizationServer } from './helpers/authorization-server.ts';
 
 let as: FakeAuthorizationServer;
 
@@ -95,9 +89,7 @@ describe('JwtVerifier: accepted tokens', () => {
 describe('JwtVerifier: rejected tokens', () => {
   it('rejects alg none before any network call', async () => {
     const header = base64url.encode(JSON.stringify({ alg: 'none', typ: 'at+jwt' }));
-    const payload = base64url.encode(
-      JSON.stringify({ iss: as.issuer, aud: AUDIENCE, client_id: CLIENT_ID, iat: now(), exp: now() + 60 }),
-    );
+    const payload = base64url.encode(JSON.stringify({ iss: as.issuer, aud: AUDIENCE, client_id: CLIENT_ID, iat: now(), exp: now() + 60 }));
     await expectInvalid(`${header}.${payload}.`, 'the access token signing algorithm is not allowed');
     expect(as.counts.discovery + as.counts.jwks).toBe(0);
   });
@@ -112,11 +104,7 @@ describe('JwtVerifier: rejected tokens', () => {
     const jwk = new TextEncoder().encode(JSON.stringify(await exportJWK(as.key.publicKey)));
     const claims = { iss: as.issuer, aud: AUDIENCE, client_id: CLIENT_ID, scope: 'orders:read' };
     for (const secret of [pem, jwk]) {
-      const token = await new SignJWT(claims)
-        .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: as.key.kid })
-        .setIssuedAt()
-        .setExpirationTime('5m')
-        .sign(secret);
+      const token = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: as.key.kid }).setIssuedAt().setExpirationTime('5m').sign(secret);
       await expectInvalid(token, 'the access token signing algorithm is not allowed');
     }
   });

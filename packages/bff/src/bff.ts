@@ -121,13 +121,19 @@ export function createBff(input: BffOptions): BffMiddleware {
   // handler per route on Node's request and response, which both the Koa route and `handle` call.
   const reader = createSessionReader(options, repository);
   const proxySession = createProxySessionMiddleware(options, repository, reader);
-  const route = createRouter(options.path, options.apis.map((api) => ({ path: api.path, handle: createApiHandler(bff, engine, api, reader) })));
+  const route = createRouter(
+    options.path,
+    options.apis.map((api) => ({ path: api.path, handle: createApiHandler(bff, engine, api, reader) })),
+  );
   const warnedApps = new WeakSet<Koa>();
 
   const middleware = async function portcullis(ctx: Koa.Context, next: Koa.Next): Promise<void> {
     if (ctx.app.proxy && !ctx.app.maxIpsCount && !warnedApps.has(ctx.app)) {
       warnedApps.add(ctx.app);
-      logger.warn({}, 'app.proxy is on without app.maxIpsCount: Koa takes ctx.ip from the leftmost X-Forwarded-For entry, which the client writes (rate limits can be bypassed). Set app.maxIpsCount to the number of proxies in front.');
+      logger.warn(
+        {},
+        'app.proxy is on without app.maxIpsCount: Koa takes ctx.ip from the leftmost X-Forwarded-For entry, which the client writes (rate limits can be bypassed). Set app.maxIpsCount to the number of proxies in front.',
+      );
     }
     const match = route(ctx.path);
     if (match?.kind === 'bff') return bffStack(ctx, next);

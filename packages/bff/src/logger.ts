@@ -25,11 +25,13 @@ export type LogLevel = keyof typeof LEVELS;
  * @param level - the lowest level written
  */
 export function createConsoleLogger(level: LogLevel | 'silent' = (process.env.PORTCULLIS_LOG_LEVEL as LogLevel | undefined) ?? 'warn'): BffLogger {
-  const min = level === 'silent' ? Infinity : LEVELS[level] ?? LEVELS.warn;
-  const write = (name: LogLevel): LogMethod => (fields, message) => {
-    if (LEVELS[name] < min) return;
-    process.stderr.write(`${JSON.stringify({ level: name, time: new Date().toISOString(), name: 'portcullis', msg: message, ...fields })}\n`);
-  };
+  const min = level === 'silent' ? Infinity : (LEVELS[level] ?? LEVELS.warn);
+  const write =
+    (name: LogLevel): LogMethod =>
+    (fields, message) => {
+      if (LEVELS[name] < min) return;
+      process.stderr.write(`${JSON.stringify({ level: name, time: new Date().toISOString(), name: 'portcullis', msg: message, ...fields })}\n`);
+    };
   return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
 }
 

@@ -53,7 +53,10 @@ export async function callBff(impl: FetchLike | undefined, input: RequestInfo | 
   const f = impl ?? fetch; // called unbound: window.fetch throws when `this` is another object
   const res = await f(input, { ...init, headers, credentials: 'include' });
   if (res.status === 401) {
-    const b = (await res.clone().json().catch(() => null)) as StepUpBody | null;
+    const b = (await res
+      .clone()
+      .json()
+      .catch(() => null)) as StepUpBody | null;
     if (b?.error === 'step_up_required') throw new StepUpRequired(b);
   }
   return res;

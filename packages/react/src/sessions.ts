@@ -55,10 +55,7 @@ export function useSessions(): UseSessionsResult {
   const started = useRef<unknown>(undefined);
 
   // A BffError for an error answer; `null` for a 204.
-  const call = useCallback(
-    async (method?: string, id?: string) => readBody(await fetch(path + '/sessions' + (id == null ? '' : '/' + encodeURIComponent(id)), { method })),
-    [fetch, path],
-  );
+  const call = useCallback(async (method?: string, id?: string) => readBody(await fetch(path + '/sessions' + (id == null ? '' : '/' + encodeURIComponent(id)), { method })), [fetch, path]);
 
   const reload = useCallback(async () => {
     setState((s) => ({ ...s, loading: true }));

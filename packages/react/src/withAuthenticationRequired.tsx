@@ -5,10 +5,7 @@ import { RequireAuth, type RequireAuthProps } from './RequireAuth.js';
 export type WithAuthenticationRequiredOptions = Omit<RequireAuthProps, 'children'>;
 
 /** Wraps `Component` in {@link RequireAuth}: it renders only with a session. */
-export function withAuthenticationRequired<P extends object>(
-  Component: ComponentType<P>,
-  options: WithAuthenticationRequiredOptions = {},
-): FC<P> {
+export function withAuthenticationRequired<P extends object>(Component: ComponentType<P>, options: WithAuthenticationRequiredOptions = {}): FC<P> {
   const Guarded: FC<P> = (props) => (
     <RequireAuth {...options}>
       <Component {...props} />

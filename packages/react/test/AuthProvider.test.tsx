@@ -6,8 +6,7 @@ import { BffError } from '../src/bffFetch.js';
 import { useAuth } from '../src/useAuth.js';
 import { deferred, json, NOW, providerWrapper, session, stubFetch, unauthenticated, urls } from './helpers.js';
 
-const renderAuth = (props: Parameters<typeof providerWrapper>[0] = {}) =>
-  renderHook(() => useAuth(), { wrapper: providerWrapper(props) });
+const renderAuth = (props: Parameters<typeof providerWrapper>[0] = {}) => renderHook(() => useAuth(), { wrapper: providerWrapper(props) });
 
 /** Flushes resolved fetches and React updates under fake timers. */
 const flush = () => act(() => vi.advanceTimersByTimeAsync(0));
@@ -75,7 +74,11 @@ describe('AuthProvider', () => {
   });
 
   it('refresh() re-reads /user, shares an in-flight request and never shows loading again', async () => {
-    const fetch = stubFetch(() => json(200, session()), () => json(200, session({ sub: 'bob' })), unauthenticated);
+    const fetch = stubFetch(
+      () => json(200, session()),
+      () => json(200, session({ sub: 'bob' })),
+      unauthenticated,
+    );
     const { result } = renderAuth();
     await waitFor(() => expect(result.current.sub).toBe('alice'));
     let a!: Promise<void>, b!: Promise<void>;
@@ -93,7 +96,10 @@ describe('AuthProvider', () => {
   });
 
   it('refresh() after an error can recover', async () => {
-    stubFetch(() => json(503, { error: 'unavailable' }), () => json(200, session()));
+    stubFetch(
+      () => json(503, { error: 'unavailable' }),
+      () => json(200, session()),
+    );
     const { result } = renderAuth();
     await waitFor(() => expect(result.current.status).toBe('error'));
     expect(result.current.error).toBeInstanceOf(BffError);

@@ -50,9 +50,17 @@ describe('RequireAuth', () => {
       auth = useAuth();
       return guarded ? <RequireAuth fallback="wait">secret</RequireAuth> : null;
     }
-    const { rerender } = render(<AuthProvider><Page guarded={false} /></AuthProvider>);
+    const { rerender } = render(
+      <AuthProvider>
+        <Page guarded={false} />
+      </AuthProvider>,
+    );
     await waitFor(() => expect(auth.status).toBe('anonymous'));
-    rerender(<AuthProvider><Page guarded /></AuthProvider>);
+    rerender(
+      <AuthProvider>
+        <Page guarded />
+      </AuthProvider>,
+    );
     await act(() => new Promise((r) => setTimeout(r, 10)));
     expect(go).toHaveBeenCalledExactlyOnceWith('/bff/login?returnTo=%2F');
   });

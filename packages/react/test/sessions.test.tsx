@@ -33,8 +33,7 @@ function fakeBff(list: SessionInfo[], options: { failList?: () => Response | nul
   return { fn, calls };
 }
 
-const renderSessions = (props: Parameters<typeof providerWrapper>[0] = {}) =>
-  renderHook(() => ({ auth: useAuth(), s: useSessions() }), { wrapper: providerWrapper(props) });
+const renderSessions = (props: Parameters<typeof providerWrapper>[0] = {}) => renderHook(() => ({ auth: useAuth(), s: useSessions() }), { wrapper: providerWrapper(props) });
 
 describe('useSessions', () => {
   it('throws outside <AuthProvider>', () => {
@@ -68,7 +67,12 @@ describe('useSessions', () => {
     const bff = fakeBff([mine('a', true)]);
     const { result } = renderSessions();
     await waitFor(() => expect(result.current.s.loading).toBe(false));
-    const error = await act(() => result.current.s.end('zzz').then(() => expect.fail('resolved'), (e: unknown) => e));
+    const error = await act(() =>
+      result.current.s.end('zzz').then(
+        () => expect.fail('resolved'),
+        (e: unknown) => e,
+      ),
+    );
     expect(error).toBeInstanceOf(BffError);
     expect(error).toMatchObject({ status: 404, code: 'not_found', message: 'no such session' });
     expect(bff.calls()).toEqual(['GET /bff/sessions', 'DELETE /bff/sessions/zzz', 'GET /bff/sessions']);

@@ -8,15 +8,21 @@ import { json, providerWrapper, session, stubFetch, stubNav, unauthenticated } f
 
 const STEP_UP = { error: 'step_up_required', error_description: 'This needs a second factor', acr_values: 'urn:portcullis:mfa', max_age: 300 };
 
-const renderBoth = (props: Parameters<typeof providerWrapper>[0] = {}) =>
-  renderHook(() => ({ auth: useAuth(), fetch: useBffFetch() }), { wrapper: providerWrapper(props) });
+const renderBoth = (props: Parameters<typeof providerWrapper>[0] = {}) => renderHook(() => ({ auth: useAuth(), fetch: useBffFetch() }), { wrapper: providerWrapper(props) });
 
 /** The rejection of a promise (fails when it resolves). */
-const rejection = (p: Promise<unknown>) => p.then(() => expect.fail('resolved'), (e: unknown) => e);
+const rejection = (p: Promise<unknown>) =>
+  p.then(
+    () => expect.fail('resolved'),
+    (e: unknown) => e,
+  );
 
 describe('step-up (401 step_up_required)', () => {
   it('useBffFetch rejects with StepUpRequired and keeps the session: no anonymous, no onSessionExpired, no cross-tab logout', async () => {
-    stubFetch(() => json(200, session()), () => json(401, STEP_UP));
+    stubFetch(
+      () => json(200, session()),
+      () => json(401, STEP_UP),
+    );
     const onSessionExpired = vi.fn();
     const other = new BroadcastChannel(CHANNEL_NAME);
     const messages: unknown[] = [];
@@ -73,7 +79,10 @@ describe('step-up (401 step_up_required)', () => {
   });
 
   it('a 403 step_up_required is not a step-up (RFC 9470 challenges are 401s): returned as is', async () => {
-    stubFetch(() => json(200, session()), () => json(403, STEP_UP));
+    stubFetch(
+      () => json(200, session()),
+      () => json(403, STEP_UP),
+    );
     const { result } = renderBoth();
     await waitFor(() => expect(result.current.auth.status).toBe('authenticated'));
     const res = await act(() => result.current.fetch('/api/todos'));
@@ -82,7 +91,10 @@ describe('step-up (401 step_up_required)', () => {
   });
 
   it('the documented recovery: login({ acrValues, maxAge, returnTo }) from the error', async () => {
-    stubFetch(() => json(200, session()), () => json(401, STEP_UP));
+    stubFetch(
+      () => json(200, session()),
+      () => json(401, STEP_UP),
+    );
     const go = stubNav();
     window.history.replaceState(null, '', '/todos');
     const { result } = renderBoth();

@@ -4,8 +4,7 @@ import { CHANNEL_NAME } from '../src/channel.js';
 import { useAuth } from '../src/useAuth.js';
 import { json, providerWrapper, session, stubFetch, stubNav, unauthenticated } from './helpers.js';
 
-const renderAuth = (props: Parameters<typeof providerWrapper>[0] = {}) =>
-  renderHook(() => useAuth(), { wrapper: providerWrapper(props) });
+const renderAuth = (props: Parameters<typeof providerWrapper>[0] = {}) => renderHook(() => useAuth(), { wrapper: providerWrapper(props) });
 
 describe('useAuth', () => {
   it('throws a clear error outside <AuthProvider>', () => {
@@ -91,10 +90,7 @@ describe('login(options)', () => {
       loginHint: 'alice+test@example.com',
       uiLocales: 'fr-CA en',
     });
-    expect(url).toBe(
-      '/bff/login?returnTo=%2Ftodos%3Fx%3D1&prompt=login&max_age=300&acr_values=urn%3Aportcullis%3Amfa%20urn%3Aother' +
-        '&login_hint=alice%2Btest%40example.com&ui_locales=fr-CA%20en',
-    );
+    expect(url).toBe('/bff/login?returnTo=%2Ftodos%3Fx%3D1&prompt=login&max_age=300&acr_values=urn%3Aportcullis%3Amfa%20urn%3Aother' + '&login_hint=alice%2Btest%40example.com&ui_locales=fr-CA%20en');
     const query = new URL(url, 'http://localhost').searchParams;
     expect(Object.fromEntries(query)).toEqual({
       returnTo: '/todos?x=1',
@@ -126,7 +122,10 @@ describe('login(options)', () => {
 
 describe('acr and authTime', () => {
   it('come from /user when present, else null', async () => {
-    stubFetch(() => json(200, { ...session(), acr: 'urn:portcullis:mfa', authTime: 1_900_000_000 }), () => json(200, session()));
+    stubFetch(
+      () => json(200, { ...session(), acr: 'urn:portcullis:mfa', authTime: 1_900_000_000 }),
+      () => json(200, session()),
+    );
     const { result } = renderAuth();
     await waitFor(() => expect(result.current.status).toBe('authenticated'));
     expect(result.current).toMatchObject({ acr: 'urn:portcullis:mfa', authTime: 1_900_000_000 });

@@ -5,8 +5,7 @@ import { useAuth } from '../src/useAuth.js';
 import { useBffFetch } from '../src/useBffFetch.js';
 import { json, providerWrapper, session, stubFetch, unauthenticated, urls } from './helpers.js';
 
-const renderBoth = (props: Parameters<typeof providerWrapper>[0] = {}) =>
-  renderHook(() => ({ auth: useAuth(), fetch: useBffFetch() }), { wrapper: providerWrapper(props) });
+const renderBoth = (props: Parameters<typeof providerWrapper>[0] = {}) => renderHook(() => ({ auth: useAuth(), fetch: useBffFetch() }), { wrapper: providerWrapper(props) });
 
 describe('useBffFetch', () => {
   it('throws outside <AuthProvider>', () => {
@@ -15,7 +14,10 @@ describe('useBffFetch', () => {
   });
 
   it('adds credentials and X-CSRF, keeps caller headers, returns the response and is stable', async () => {
-    const fetch = stubFetch(() => json(200, session()), () => json(200, [{ id: 1 }]));
+    const fetch = stubFetch(
+      () => json(200, session()),
+      () => json(200, [{ id: 1 }]),
+    );
     const { result } = renderBoth();
     await waitFor(() => expect(result.current.auth.status).toBe('authenticated'));
     const first = result.current.fetch;
@@ -41,7 +43,10 @@ describe('useBffFetch', () => {
 
   it('a 401 turns the provider anonymous, calls onSessionExpired once and tells other tabs', async () => {
     const expired = { error: 'session_expired', error_description: 'gone' };
-    const fetch = stubFetch(() => json(200, session()), () => json(401, expired));
+    const fetch = stubFetch(
+      () => json(200, session()),
+      () => json(401, expired),
+    );
     const onSessionExpired = vi.fn();
     const other = new BroadcastChannel(CHANNEL_NAME);
     const messages: unknown[] = [];
@@ -79,7 +84,10 @@ describe('useBffFetch', () => {
   });
 
   it('other statuses leave the session alone', async () => {
-    stubFetch(() => json(200, session()), () => json(403, { error: 'forbidden' }));
+    stubFetch(
+      () => json(200, session()),
+      () => json(403, { error: 'forbidden' }),
+    );
     const onSessionExpired = vi.fn();
     const { result } = renderBoth({ onSessionExpired });
     await waitFor(() => expect(result.current.auth.status).toBe('authenticated'));

@@ -22,10 +22,7 @@ export function HomePage(): ReactNode {
     return (
       <section aria-labelledby="home-title">
         <h1 id="home-title">Welcome</h1>
-        <p>
-          This single-page app never sees an OAuth token. It talks to its Backend-for-Frontend with a cookie; the BFF
-          keeps the tokens and calls the todo API for you.
-        </p>
+        <p>This single-page app never sees an OAuth token. It talks to its Backend-for-Frontend with a cookie; the BFF keeps the tokens and calls the todo API for you.</p>
         {loginError ? (
           <p className="notice error" role="alert" data-testid="login-error" data-code={loginError}>
             {SILENT_MESSAGES[loginError]} ({loginError})

@@ -20,13 +20,21 @@ function Profile(): ReactNode {
     <section data-testid="profile" aria-labelledby="profile-title">
       <h1 id="profile-title">{displayName(user, sub)}</h1>
       <dl className="claims">
-        <Claim label="Name" id="name">{str(user?.name)}</Claim>
-        <Claim label="Email" id="email">{str(user?.email)}</Claim>
-        <Claim label="Username" id="username">{str(user?.preferred_username)}</Claim>
+        <Claim label="Name" id="name">
+          {str(user?.name)}
+        </Claim>
+        <Claim label="Email" id="email">
+          {str(user?.email)}
+        </Claim>
+        <Claim label="Username" id="username">
+          {str(user?.preferred_username)}
+        </Claim>
         <Claim label="Subject (sub)" id="sub">
           <code>{sub}</code>
         </Claim>
-        <Claim label="Sign-in level (acr)" id="acr">{acr ? <code>{acr}</code> : null}</Claim>
+        <Claim label="Sign-in level (acr)" id="acr">
+          {acr ? <code>{acr}</code> : null}
+        </Claim>
         <Claim label="Signed in at" id="auth-time">
           {authenticated ? <time dateTime={authenticated.toISOString()}>{authenticated.toLocaleString()}</time> : null}
         </Claim>

@@ -51,13 +51,7 @@ function Sessions(): ReactNode {
                 </div>
               </div>
               {s.current ? null : (
-                <button
-                  type="button"
-                  className="secondary danger"
-                  data-testid="session-end"
-                  disabled={busy !== null}
-                  onClick={() => act(s.id, () => end(s.id))}
-                >
+                <button type="button" className="secondary danger" data-testid="session-end" disabled={busy !== null} onClick={() => act(s.id, () => end(s.id))}>
                   {busy === s.id ? 'Ending…' : 'End'}
                 </button>
               )}

@@ -135,15 +135,7 @@ function TodoList(): ReactNode {
         <label htmlFor="new-todo" className="visually-hidden">
           New todo
         </label>
-        <input
-          id="new-todo"
-          data-testid="new-todo-input"
-          placeholder="What needs doing?"
-          autoComplete="off"
-          maxLength={200}
-          value={title}
-          onChange={(e) => setTitle(e.target.value)}
-        />
+        <input id="new-todo" data-testid="new-todo-input" placeholder="What needs doing?" autoComplete="off" maxLength={200} value={title} onChange={(e) => setTitle(e.target.value)} />
         <button type="submit" data-testid="add-todo-button" disabled={!title.trim() || busy.has('new')}>
           Add
         </button>
@@ -159,7 +151,9 @@ function TodoList(): ReactNode {
         </p>
       ) : null}
       {todos === null ? (
-        error ? null : <Loading>Loading your todos…</Loading>
+        error ? null : (
+          <Loading>Loading your todos…</Loading>
+        )
       ) : (
         <>
           <ul className="todo-list" data-testid="todo-list" aria-label="Todos">
@@ -169,15 +163,7 @@ function TodoList(): ReactNode {
                   <input type="checkbox" data-testid="todo-toggle" checked={todo.done} disabled={busy.has(todo.id)} onChange={() => toggle(todo)} />
                   <span data-testid="todo-title">{todo.title}</span>
                 </label>
-                <button
-                  type="button"
-                  className="icon"
-                  data-testid="todo-delete"
-                  aria-label={`Delete “${todo.title}”`}
-                  title="Delete"
-                  disabled={busy.has(todo.id)}
-                  onClick={() => remove(todo)}
-                >
+                <button type="button" className="icon" data-testid="todo-delete" aria-label={`Delete “${todo.title}”`} title="Delete" disabled={busy.has(todo.id)} onClick={() => remove(todo)}>
                   ×
                 </button>
               </li>
@@ -187,13 +173,7 @@ function TodoList(): ReactNode {
             {todos.length === 0 ? 'Nothing to do. Add your first todo above.' : `${left} of ${todos.length} left`}
           </p>
           <div className="actions">
-            <button
-              type="button"
-              className="secondary danger"
-              data-testid="todos-clear-all"
-              disabled={todos.length === 0 || busy.has('clear')}
-              onClick={() => clearAll(false)}
-            >
+            <button type="button" className="secondary danger" data-testid="todos-clear-all" disabled={todos.length === 0 || busy.has('clear')} onClick={() => clearAll(false)}>
               Clear all
             </button>
             <span className="muted small">Asks for a second sign-in step (one-time code).</span>

@@ -106,9 +106,7 @@ export async function startAuthorizationServer(options: FakeAuthorizationServerO
         ...claims,
       };
       for (const claim of omit) delete payload[claim];
-      return new SignJWT(payload)
-        .setProtectedHeader({ alg: key.alg, typ: 'at+jwt', kid: key.kid, ...header })
-        .sign(key.privateKey);
+      return new SignJWT(payload).setProtectedHeader({ alg: key.alg, typ: 'at+jwt', kid: key.kid, ...header }).sign(key.privateKey);
     },
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -63,7 +63,8 @@ export function callbackEndpoint(bff: Bff): Koa.Middleware {
           ctx.redirect(withError(options.origin, stored.data.returnTo, code));
           return;
         }
-        if (CLIENT_ERRORS.has(code)) logger.error({ code }, 'the provider refused the BFF\'s client credentials: check clientId, clientSecret (PORTCULLIS_CLIENT_SECRET) or clientPrivateKey, and clientAuthentication');
+        if (CLIENT_ERRORS.has(code))
+          logger.error({ code }, "the provider refused the BFF's client credentials: check clientId, clientSecret (PORTCULLIS_CLIENT_SECRET) or clientPrivateKey, and clientAuthentication");
         else logger.info({ code }, 'login refused by the provider');
         throw new AuthorizationError(/^[a-z_]{1,64}$/.test(code) ? code : 'access_denied', describeProviderError(err));
       }
@@ -75,10 +76,26 @@ export function callbackEndpoint(bff: Bff): Koa.Middleware {
       const extra = await provider.userinfo(tokens.accessToken, tokens.claims.sub, tokens.tokenType === 'DPoP' ? tokens.dpopKey : undefined);
       if (extra) tokens = { ...tokens, claims: { ...extra, ...tokens.claims } };
     }
-    await checkAccess({ claims: tokens.claims, tokens: { accessToken: tokens.accessToken, idToken: tokens.idToken!, expiresAt: tokens.expiresAt, ...(tokens.refreshToken ? { refreshToken: tokens.refreshToken } : {}), ...(tokens.scope ? { scope: tokens.scope } : {}) } }, options.access, options.hooks);
+    await checkAccess(
+      {
+        claims: tokens.claims,
+        tokens: {
+          accessToken: tokens.accessToken,
+          idToken: tokens.idToken!,
+          expiresAt: tokens.expiresAt,
+          ...(tokens.refreshToken ? { refreshToken: tokens.refreshToken } : {}),
+          ...(tokens.scope ? { scope: tokens.scope } : {}),
+        },
+      },
+      options.access,
+      options.hooks,
+    );
     if (!tokens.refreshToken && !warnedNoRefreshToken) {
       warnedNoRefreshToken = true;
-      logger.warn({ scope: options.scope, provider: options.provider }, 'the provider issued no refresh token: sessions will last only as long as one access token. Ask for offline_access in "scope" (or what your provider needs, via "authorizationParams") and allow the refresh_token grant for this client at the provider');
+      logger.warn(
+        { scope: options.scope, provider: options.provider },
+        'the provider issued no refresh token: sessions will last only as long as one access token. Ask for offline_access in "scope" (or what your provider needs, via "authorizationParams") and allow the refresh_token grant for this client at the provider',
+      );
     }
 
     const session = sessionOf(ctx);
@@ -136,7 +153,8 @@ async function checkIssuer(bff: Bff, ctx: Koa.Context): Promise<void> {
   const iss = ctx.query['iss'];
   const metadata = await bff.provider.metadata();
   if (iss === undefined) {
-    if (bff.options.requireIss || metadata.authorization_response_iss_parameter_supported === true) throw new InvalidRequest('The authorization response lacks the "iss" parameter the provider promises (RFC 9207).');
+    if (bff.options.requireIss || metadata.authorization_response_iss_parameter_supported === true)
+      throw new InvalidRequest('The authorization response lacks the "iss" parameter the provider promises (RFC 9207).');
     return;
   }
   if (iss !== bff.options.issuer) throw new InvalidRequest('The authorization response comes from another issuer (RFC 9207 "iss" mismatch).');

@@ -32,11 +32,21 @@ export function diagnosticsEndpoint(bff: Bff): Koa.Middleware {
             idleExpiresAt: iso(idleDeadline(sessionOf(ctx))),
             absoluteExpiresAt: iso(sessionDeadline(auth, options.session.absoluteTimeout)),
             // The key's thumbprint says which key the token is bound to; the key itself never leaves the store.
-            accessToken: { present: true, type: auth.tokens.tokenType ?? 'Bearer', ...(auth.tokens.dpopKey ? { dpopJkt: dpopThumbprint(auth.tokens.dpopKey) } : {}), expiresAt: iso(auth.tokens.expiresAt * 1000), expiresInSeconds: auth.tokens.expiresAt - Math.floor(Date.now() / 1000) },
+            accessToken: {
+              present: true,
+              type: auth.tokens.tokenType ?? 'Bearer',
+              ...(auth.tokens.dpopKey ? { dpopJkt: dpopThumbprint(auth.tokens.dpopKey) } : {}),
+              expiresAt: iso(auth.tokens.expiresAt * 1000),
+              expiresInSeconds: auth.tokens.expiresAt - Math.floor(Date.now() / 1000),
+            },
             refreshToken: {
               present: Boolean(auth.tokens.refreshToken),
               expiresAt: iso(auth.tokens.refreshExpiresAt && auth.tokens.refreshExpiresAt * 1000),
-              ...(auth.tokens.refreshToken ? {} : { hint: 'No refresh token: this session ends when its access token does. Ask for offline_access in "scope" (or what the provider profile needs) and allow the refresh_token grant for this client at the provider.' }),
+              ...(auth.tokens.refreshToken
+                ? {}
+                : {
+                    hint: 'No refresh token: this session ends when its access token does. Ask for offline_access in "scope" (or what the provider profile needs) and allow the refresh_token grant for this client at the provider.',
+                  }),
             },
             idToken: { present: Boolean(auth.tokens.idToken) },
             scope: auth.tokens.scope ?? null,

@@ -19,7 +19,6 @@ import { singleQuery } from '../query.ts';
 import { checkReturnTo } from '../return-to.ts';
 import type { Route } from './route.ts';
 
-
 /** The login endpoint. */
 export function loginEndpoint(bff: Bff): Koa.Middleware {
   const { options, provider } = bff;
@@ -45,7 +44,12 @@ export function loginEndpoint(bff: Bff): Koa.Middleware {
     } catch (err) {
       if (!(err instanceof ErrorResponse)) throw err;
       const code = err.error ?? 'error';
-      bff.logger.error({ code }, /client/.test(code) ? 'the provider refused the pushed authorization request\'s client authentication: check clientId, clientAuthentication and clientPrivateKey (or clientSecret), and the key registered at the provider' : 'the provider refused the pushed authorization request');
+      bff.logger.error(
+        { code },
+        /client/.test(code)
+          ? "the provider refused the pushed authorization request's client authentication: check clientId, clientAuthentication and clientPrivateKey (or clientSecret), and the key registered at the provider"
+          : 'the provider refused the pushed authorization request',
+      );
       throw new BadGateway('The identity provider refused the login request.', { cause: err });
     }
   }

@@ -80,7 +80,13 @@ export function sessionsEndpoints(bff: Bff): { list: Koa.Middleware; end: Koa.Mi
       const entries: SessionListEntry[] = sessions
         .map(({ id, handle, auth, record }) => {
           const lastSeen = lastRenewal(record) ?? auth.createdAt;
-          return { id: handle, current: id === current, createdAt: Math.floor(auth.createdAt / 1000), lastSeenAt: Math.floor(Math.max(lastSeen, auth.createdAt) / 1000), userAgent: auth.userAgent ?? null };
+          return {
+            id: handle,
+            current: id === current,
+            createdAt: Math.floor(auth.createdAt / 1000),
+            lastSeenAt: Math.floor(Math.max(lastSeen, auth.createdAt) / 1000),
+            userAgent: auth.userAgent ?? null,
+          };
         })
         .sort((a, b) => b.lastSeenAt - a.lastSeenAt);
       ctx.body = entries;

@@ -14,7 +14,10 @@ import { BffOptionsError, type ApiRoute, type BffOptions } from './types.ts';
 type Parsed = z.output<typeof schema>;
 
 /** Options after validation, with defaults applied and derived values computed. */
-export interface ResolvedOptions extends Omit<Parsed, 'session' | 'apis' | 'logger' | 'scope' | 'clientAuthentication' | 'clientPrivateKey' | 'logout' | 'userinfo' | 'dpop' | 'par' | 'profile' | 'idTokenAlgorithms'>, SecuritySettings {
+export interface ResolvedOptions
+  extends
+    Omit<Parsed, 'session' | 'apis' | 'logger' | 'scope' | 'clientAuthentication' | 'clientPrivateKey' | 'logout' | 'userinfo' | 'dpop' | 'par' | 'profile' | 'idTokenAlgorithms'>,
+    SecuritySettings {
   /** The provider profile's defaults, for what is not an option of its own (end-session style). */
   profile: ProviderProfile;
   /** `'fapi2'` when the FAPI 2.0 Security Profile is on. */
@@ -62,7 +65,8 @@ export function resolveOptions(input: BffOptions): ResolvedOptions {
   for (const [i, api] of o.apis.entries()) {
     if (api.path === o.path || api.path.startsWith(`${o.path}/`)) throw new BffOptionsError(`apis[${i}].path`, `must not be under the BFF path "${o.path}"`);
     for (const other of seen) {
-      if (api.path === other || api.path.startsWith(`${other}/`) || other.startsWith(`${api.path}/`)) throw new BffOptionsError(`apis[${i}].path`, `overlaps "${other}": each path prefix must be unique`);
+      if (api.path === other || api.path.startsWith(`${other}/`) || other.startsWith(`${api.path}/`))
+        throw new BffOptionsError(`apis[${i}].path`, `overlaps "${other}": each path prefix must be unique`);
     }
     seen.add(api.path);
   }

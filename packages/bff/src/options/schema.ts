@@ -43,11 +43,26 @@ const apiRoute = z.strictObject({
   target: z.string().refine((v) => isHttpUrl(v, { allowPath: true }) !== undefined && !new URL(v).search, 'must be an absolute http(s) URL without query, e.g. "http://localhost:4001/todos"'),
   token: z.enum(['user', 'client', 'userOrClient', 'none'], { error: 'must be one of "user", "client", "userOrClient", "none"' }).default('user'),
   scope: z.string().min(1).optional(),
-  resource: z.string().refine((v) => isHttpUrl(v, { allowPath: true }) !== undefined, 'must be an absolute URL (RFC 8707)').optional(),
+  resource: z
+    .string()
+    .refine((v) => isHttpUrl(v, { allowPath: true }) !== undefined, 'must be an absolute URL (RFC 8707)')
+    .optional(),
   timeout: z.number().int().positive().max(600_000).default(30_000),
-  maxBodySize: z.number().int().positive().default(10 * 1024 * 1024),
+  maxBodySize: z
+    .number()
+    .int()
+    .positive()
+    .default(10 * 1024 * 1024),
   ws: z.boolean().default(false),
-  acr: z.array(z.string().min(1).regex(/^[\x21-\x7e]+$/, 'must be acr values without spaces')).min(1).optional(),
+  acr: z
+    .array(
+      z
+        .string()
+        .min(1)
+        .regex(/^[\x21-\x7e]+$/, 'must be acr values without spaces'),
+    )
+    .min(1)
+    .optional(),
   maxAge: z.number().int().min(0).optional(),
   responseHeaders: z
     .strictObject({
@@ -61,8 +76,22 @@ const apiRoute = z.strictObject({
 export const DEFAULT_LOGIN_PARAMS = ['prompt', 'max_age', 'acr_values', 'login_hint', 'ui_locales'] as const;
 /** Parameters of the protocol itself: never taken from the browser. */
 export const isProtocolParam = (name: string): boolean =>
-  ['scope', 'redirect_uri', 'client_id', 'response_type', 'response_mode', 'state', 'nonce', 'client_secret', 'client_assertion', 'client_assertion_type', 'id_token_hint', 'claims', 'registration', 'returnto'].includes(name.toLowerCase()) ||
-  /^(code_challenge|request|dpop)/i.test(name);
+  [
+    'scope',
+    'redirect_uri',
+    'client_id',
+    'response_type',
+    'response_mode',
+    'state',
+    'nonce',
+    'client_secret',
+    'client_assertion',
+    'client_assertion_type',
+    'id_token_hint',
+    'claims',
+    'registration',
+    'returnto',
+  ].includes(name.toLowerCase()) || /^(code_challenge|request|dpop)/i.test(name);
 
 const fn = <T>() => z.custom<T>((v) => typeof v === 'function', 'must be a function');
 
@@ -92,7 +121,10 @@ export const schema = z.strictObject({
     .optional(),
   provider: z.enum(PROVIDER_NAMES, { error: `must be one of ${PROVIDER_NAMES.map((n) => `"${n}"`).join(', ')}` }).default('generic'),
   userinfo: z.union([z.boolean(), z.literal('auto')], { error: 'must be true, false or "auto"' }).default('auto'),
-  path: z.string().regex(/^\/[a-z0-9_-]+$/i, 'must be one path segment like "/bff"').default('/bff'),
+  path: z
+    .string()
+    .regex(/^\/[a-z0-9_-]+$/i, 'must be one path segment like "/bff"')
+    .default('/bff'),
   clientAuthentication: z.enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt'], { error: 'must be "client_secret_basic", "client_secret_post" or "private_key_jwt"' }).optional(),
   clientPrivateKey: z
     .union([z.string().min(1), z.custom<JsonWebKey>((v) => typeof v === 'object' && v !== null && !Array.isArray(v))], { error: 'must be a PEM private key or a private JWK object' })
@@ -166,17 +198,18 @@ export const schema = z.strictObject({
     .default({}),
   access: z
     .strictObject({
-      allowedEmailDomains: z.array(z.string().regex(/^[a-z0-9.-]+$/i, 'must be domain names like "example.com"')).min(1).optional(),
+      allowedEmailDomains: z
+        .array(z.string().regex(/^[a-z0-9.-]+$/i, 'must be domain names like "example.com"'))
+        .min(1)
+        .optional(),
       requiredClaims: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number(), z.boolean()]))])).optional(),
     })
     .default({}),
   logger: logger.optional(),
   rateLimit: z
-    .union([
-      z.literal(false),
-      z.strictObject({ max: z.number().int().positive(), windowSeconds: z.number().positive() }),
-      rateLimiter,
-    ], { error: 'must be false, { max, windowSeconds }, or an object with a hit(key) method' })
+    .union([z.literal(false), z.strictObject({ max: z.number().int().positive(), windowSeconds: z.number().positive() }), rateLimiter], {
+      error: 'must be false, { max, windowSeconds }, or an object with a hit(key) method',
+    })
     .default({ max: 60, windowSeconds: 60 }),
   diagnostics: z.boolean().default(() => process.env['NODE_ENV'] === 'development'),
   events: z.custom<BffEvents>((v) => typeof v === 'object' && v !== null, 'must be an object of event callbacks (login, refresh, logout, proxied, upstreamFailure)').default({}),

@@ -48,7 +48,8 @@ export function resolveSecurity(o: Input): SecuritySettings {
   }
   let clientKey: ClientKey | undefined;
   if (clientAuthentication === 'private_key_jwt') {
-    if (o.clientPrivateKey === undefined) throw new BffOptionsError('clientPrivateKey', 'is required with clientAuthentication "private_key_jwt": the PEM or private JWK whose public key is registered at the provider');
+    if (o.clientPrivateKey === undefined)
+      throw new BffOptionsError('clientPrivateKey', 'is required with clientAuthentication "private_key_jwt": the PEM or private JWK whose public key is registered at the provider');
     try {
       clientKey = readClientKey(o.clientPrivateKey);
     } catch (err) {

@@ -10,7 +10,6 @@ import type { DpopAlgorithm } from '../protocol/dpop-key.ts';
 import type { ProviderName } from '../protocol/profiles.ts';
 import type { SessionStore } from '../session/store.ts';
 
-
 /** Which token a proxied API route receives (names as in Duende BFF). */
 export type ApiTokenType = 'user' | 'client' | 'userOrClient' | 'none';
 

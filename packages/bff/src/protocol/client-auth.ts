@@ -11,8 +11,7 @@ import type { ClientKey } from './client-key.ts';
 
 /** How the BFF authenticates itself. */
 export type ClientAuthConfig =
-  | { method: 'client_secret_basic' | 'client_secret_post'; clientId: string; clientSecret: string }
-  | { method: 'private_key_jwt'; clientId: string; key: ClientKey; issuer: string };
+  { method: 'client_secret_basic' | 'client_secret_post'; clientId: string; clientSecret: string } | { method: 'private_key_jwt'; clientId: string; key: ClientKey; issuer: string };
 
 /** Seconds a client assertion is valid: just long enough for one request. */
 const ASSERTION_LIFETIME = 60;

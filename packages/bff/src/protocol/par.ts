@@ -14,7 +14,7 @@ export async function pushAuthorizationRequest(authorizationUrl: string, endpoin
   const form = Object.fromEntries(url.searchParams);
   const json = checkAnswer(await postToProvider({ ...post, url: endpoint, form }), 'pushed authorization request endpoint');
   const requestUri = json['request_uri'];
-  if (typeof requestUri !== 'string' || !requestUri) throw new TemporarilyUnavailable('The identity provider\'s PAR endpoint answered without a request_uri.');
+  if (typeof requestUri !== 'string' || !requestUri) throw new TemporarilyUnavailable("The identity provider's PAR endpoint answered without a request_uri.");
   const redirect = new URL(url.origin + url.pathname);
   redirect.searchParams.set('client_id', post.auth.clientId);
   redirect.searchParams.set('request_uri', requestUri);

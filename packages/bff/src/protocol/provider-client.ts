@@ -262,7 +262,9 @@ export class ProviderClient {
 
   #verify(idToken: string, expect: { nonce?: string; sub?: string }): Promise<ProviderTokens['claims']> {
     const o = this.#options;
-    return this.keys().then((keys) => verifyIdToken(idToken, keys, { issuer: o.issuer, clientId: o.clientId, algorithms: o.idTokenAlgorithms, clockTolerance: o.clockTolerance, maxAgeSeconds: 600, ...expect }));
+    return this.keys().then((keys) =>
+      verifyIdToken(idToken, keys, { issuer: o.issuer, clientId: o.clientId, algorithms: o.idTokenAlgorithms, clockTolerance: o.clockTolerance, maxAgeSeconds: 600, ...expect }),
+    );
   }
 }
 
@@ -270,7 +272,13 @@ export class ProviderClient {
 export function isNetworkError(err: unknown): boolean {
   if (err instanceof ErrorResponse) return false;
   if (!(err instanceof Error)) return false;
-  return err.name === 'ErrorTimeout' || err.name === 'AbortError' || err.name === 'TimeoutError' || (err instanceof TypeError && /fetch failed/i.test(err.message)) || /Failed to fetch|ECONNREFUSED|network/i.test(err.message);
+  return (
+    err.name === 'ErrorTimeout' ||
+    err.name === 'AbortError' ||
+    err.name === 'TimeoutError' ||
+    (err instanceof TypeError && /fetch failed/i.test(err.message)) ||
+    /Failed to fetch|ECONNREFUSED|network/i.test(err.message)
+  );
 }
 
 async function unavailableOnNetworkError<T>(work: () => Promise<T>): Promise<T> {

@@ -14,8 +14,7 @@ const key = (id: string) => `state:${id}`;
 
 /** A {@link StateStore} over a {@link SessionStore}. */
 export function createStateStore(store: SessionStore, cipher: TokenCipher): StateStore {
-  const open = async (record: Record<string, unknown> | undefined): Promise<string | null> =>
-    typeof record?.['jwe'] === 'string' ? ((await cipher.decrypt(record['jwe'])) as string) : null;
+  const open = async (record: Record<string, unknown> | undefined): Promise<string | null> => (typeof record?.['jwe'] === 'string' ? ((await cipher.decrypt(record['jwe'])) as string) : null);
   return {
     async set(id: string, value: string): Promise<void> {
       await store.set(key(id), { jwe: await cipher.encrypt(value) }, LOGIN_STATE_TTL_MS);

@@ -9,9 +9,23 @@ import type { ResolvedOptions } from '../options.ts';
 /** Claims hidden from `/bff/user` by default. */
 export const HIDDEN_CLAIMS: readonly string[] = [
   // about the token itself
-  'iss', 'aud', 'azp', 'exp', 'iat', 'nbf', 'jti', 'nonce', 'at_hash', 'c_hash', 's_hash', 'uti', 'rh',
+  'iss',
+  'aud',
+  'azp',
+  'exp',
+  'iat',
+  'nbf',
+  'jti',
+  'nonce',
+  'at_hash',
+  'c_hash',
+  's_hash',
+  'uti',
+  'rh',
   // about the provider session
-  'sid', 'session_state', 'auth_time',
+  'sid',
+  'session_state',
+  'auth_time',
 ];
 
 /** The claims shown for `claims` (all the verified ID token's claims) under the `user.claims` option. */

@@ -177,10 +177,13 @@ export function createApiHandler(bff: Bff, engine: ProxyEngine, route: Route, se
       };
       if (dpop) {
         // Only a call without a body can go again (for an API's DPoP nonce): its body is not kept.
-        const resend = chunked || Number(req.headers['content-length'] ?? 0) > 0 ? undefined : () => {
-          presentCredential(req.headers, credential, { method: req.method ?? 'GET', url, nonces: engine.dpop.nonces });
-          engine.proxy.web(req, res, { ...options, buffer: Readable.from([]) }, onError);
-        };
+        const resend =
+          chunked || Number(req.headers['content-length'] ?? 0) > 0
+            ? undefined
+            : () => {
+                presentCredential(req.headers, credential, { method: req.method ?? 'GET', url, nonces: engine.dpop.nonces });
+                engine.proxy.web(req, res, { ...options, buffer: Readable.from([]) }, onError);
+              };
         engine.dpop.track(req, { url, resend });
       }
       engine.proxy.web(req, res, options, onError);

@@ -28,7 +28,11 @@ export function stepUpChallenge(headers: IncomingHttpHeaders): { acrValues?: str
   const header = headers['www-authenticate'];
   const challenge = [header ?? []].flat().find((c) => /^\s*(bearer|dpop)\s/i.test(c) && /error\s*=\s*"?insufficient_user_authentication"?/i.test(c));
   if (!challenge) return undefined;
-  const param = (name: string): string | undefined => new RegExp(`${name}\\s*=\\s*(?:"([^"]*)"|([^\\s,]+))`, 'i').exec(challenge)?.slice(1).find((v) => v !== undefined);
+  const param = (name: string): string | undefined =>
+    new RegExp(`${name}\\s*=\\s*(?:"([^"]*)"|([^\\s,]+))`, 'i')
+      .exec(challenge)
+      ?.slice(1)
+      .find((v) => v !== undefined);
   const acrValues = param('acr_values');
   const maxAge = param('max_age');
   return {

@@ -53,7 +53,13 @@ export function createUpgradeHandler(bff: Bff, engine: ProxyEngine, session: Koa
       },
     ]);
     await handshake(ctx, async () => {});
-    rewriteHeaders(req.headers, { accessToken: credential?.scheme === 'Bearer' ? credential.token : undefined, peerIp: ctx.req.socket.remoteAddress ?? '', publicUrl, trustProxy: app.proxy, upgrade: true });
+    rewriteHeaders(req.headers, {
+      accessToken: credential?.scheme === 'Bearer' ? credential.token : undefined,
+      peerIp: ctx.req.socket.remoteAddress ?? '',
+      publicUrl,
+      trustProxy: app.proxy,
+      upgrade: true,
+    });
     // The handshake is a GET to the API's URL: that is what a DPoP proof for it names.
     presentCredential(req.headers, credential, { method: 'GET', url, nonces: engine.dpop.nonces });
     const { target, agent } = engine.upstream(route);

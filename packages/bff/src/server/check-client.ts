@@ -75,7 +75,9 @@ export async function checkClient(input: ClientCheckInput, options: { fetch?: ty
 
   const methods = stringList(metadata['token_endpoint_auth_methods_supported']);
   if (methods && !methods.includes(input.clientAuthentication)) {
-    warnings.push(`the provider does not list ${input.clientAuthentication} in token_endpoint_auth_methods_supported (${methods.join(', ')}): set "clientAuthentication" (PORTCULLIS_CLIENT_AUTHENTICATION) to the method the client is registered with`);
+    warnings.push(
+      `the provider does not list ${input.clientAuthentication} in token_endpoint_auth_methods_supported (${methods.join(', ')}): set "clientAuthentication" (PORTCULLIS_CLIENT_AUTHENTICATION) to the method the client is registered with`,
+    );
   }
 
   const security = securityRows(input, metadata);
@@ -83,7 +85,11 @@ export async function checkClient(input: ClientCheckInput, options: { fetch?: ty
   warnings.push(...security.warnings);
 
   const revocation = typeof metadata['revocation_endpoint'] === 'string' ? metadata['revocation_endpoint'] : undefined;
-  if (revocation) rows.push(['revocation', `${revocation}: ${input.logout.revokeTokens ? 'logout revokes the refresh token' : 'advertised; logout.revokeTokens is off, refresh tokens stay valid until they expire'}`]);
+  if (revocation)
+    rows.push([
+      'revocation',
+      `${revocation}: ${input.logout.revokeTokens ? 'logout revokes the refresh token' : 'advertised; logout.revokeTokens is off, refresh tokens stay valid until they expire'}`,
+    ]);
   else rows.push(['revocation', 'not advertised: logout cannot revoke tokens at the provider; a refresh token stays valid until it expires']);
 
   rows.push(...logoutRows(input, metadata));
@@ -108,7 +114,12 @@ export function logoutRows(input: ClientCheckInput, metadata: Record<string, unk
   const localOnly = 'logout ends the session here only; the user stays signed in at the provider, and the next login may not ask for a password';
   if (style === 'none') rows.push(['endSession', `none${profile}: ${localOnly} (the logout response says so: Portcullis-Logout: local)`]);
   else if (style === 'cognito') {
-    rows.push(['endSession', authorize ? `${new URL('/logout', authorize).href}${profile}: logout also ends the session at the provider (client_id, logout_uri, state; register baseUrl + returnTo as a sign-out URL)` : `no authorization_endpoint${profile}: ${localOnly}`]);
+    rows.push([
+      'endSession',
+      authorize
+        ? `${new URL('/logout', authorize).href}${profile}: logout also ends the session at the provider (client_id, logout_uri, state; register baseUrl + returnTo as a sign-out URL)`
+        : `no authorization_endpoint${profile}: ${localOnly}`,
+    ]);
   } else if (endSession) {
     const hints = [input.logout.idTokenHint ? 'id_token_hint' : 'no id_token_hint', ...((input.profile?.logout.logoutHint ?? true) ? ['logout_hint'] : [])];
     rows.push(['endSession', `${endSession}: logout also ends the session at the provider (client_id, post_logout_redirect_uri, state, ${hints.join(', ')})${profile}`]);
@@ -116,8 +127,16 @@ export function logoutRows(input: ClientCheckInput, metadata: Record<string, unk
   const base = input.redirectUri.replace(/\/callback$/, '');
   const back = metadata['backchannel_logout_supported'] === true;
   const front = metadata['frontchannel_logout_supported'] === true;
-  rows.push(['backchannel', back ? `supported: register ${base}/backchannel-logout (backchannel_logout_session_required) to end sessions here when they end at the provider` : 'not advertised: sessions here end at logout here, or with their lifetimes']);
-  rows.push(['frontchannel', front ? `supported: register ${base}/frontchannel-logout (frontchannel_logout_session_required)${back ? '; back-channel is preferred when both work' : ''}` : 'not advertised']);
+  rows.push([
+    'backchannel',
+    back
+      ? `supported: register ${base}/backchannel-logout (backchannel_logout_session_required) to end sessions here when they end at the provider`
+      : 'not advertised: sessions here end at logout here, or with their lifetimes',
+  ]);
+  rows.push([
+    'frontchannel',
+    front ? `supported: register ${base}/frontchannel-logout (frontchannel_logout_session_required)${back ? '; back-channel is preferred when both work' : ''}` : 'not advertised',
+  ]);
   return rows;
 }
 
@@ -190,8 +209,9 @@ function securityRows(input: ClientCheckInput, metadata: Record<string, unknown>
   if (!par && parRequired) warnings.push('the provider requires pushed authorization requests: set "par" (PORTCULLIS_PAR) to true or auto');
   const algs = stringList(metadata['dpop_signing_alg_values_supported']);
   if (input.dpop && !algs) warnings.push('"dpop" is on but the provider advertises no dpop_signing_alg_values_supported: it may not bind tokens (they are then sent as bearer tokens)');
-  else if (input.dpop && !algs!.includes(input.dpop)) warnings.push(`the provider does not list ${input.dpop} in dpop_signing_alg_values_supported (${algs!.join(', ')}): set "dpop": { "alg": … } (PORTCULLIS_DPOP) to one it lists`);
-  const text = `${par ? 'pushed authorization requests' : 'authorization requests in the browser\'s URL'}; ${input.dpop ? `DPoP-bound tokens (${input.dpop} proofs)` : 'bearer tokens'}`;
+  else if (input.dpop && !algs!.includes(input.dpop))
+    warnings.push(`the provider does not list ${input.dpop} in dpop_signing_alg_values_supported (${algs!.join(', ')}): set "dpop": { "alg": … } (PORTCULLIS_DPOP) to one it lists`);
+  const text = `${par ? 'pushed authorization requests' : "authorization requests in the browser's URL"}; ${input.dpop ? `DPoP-bound tokens (${input.dpop} proofs)` : 'bearer tokens'}`;
   return { text, warnings };
 }
 
@@ -199,7 +219,8 @@ function securityRows(input: ClientCheckInput, metadata: Record<string, unknown>
 function offlineAccess(scope: string, supported: string[] | undefined, provider?: string): { text: string; warning?: string } {
   const short = 'sessions will last only as long as one access token when the provider issues no refresh token';
   const requested = scope.split(' ').includes('offline_access');
-  if (!requested && (provider === 'keycloak' || provider === 'cognito')) return { text: `offline_access is not in "scope": the ${provider} profile relies on the provider issuing refresh tokens without it` };
+  if (!requested && (provider === 'keycloak' || provider === 'cognito'))
+    return { text: `offline_access is not in "scope": the ${provider} profile relies on the provider issuing refresh tokens without it` };
   if (!requested && provider === 'google') return { text: 'offline_access is not in "scope": the google profile asks for refresh tokens with access_type=offline and prompt=consent' };
   if (!requested) {
     return {
@@ -208,7 +229,7 @@ function offlineAccess(scope: string, supported: string[] | undefined, provider?
     };
   }
   if (!supported) return { text: 'offline_access requested; the provider does not publish scopes_supported, so whether it issues refresh tokens is unknown' };
-  if (supported.includes('offline_access')) return { text: 'offline_access requested and in the provider\'s scopes_supported: sessions renew their access tokens' };
+  if (supported.includes('offline_access')) return { text: "offline_access requested and in the provider's scopes_supported: sessions renew their access tokens" };
   return {
     text: `offline_access requested but not in the provider's scopes_supported: ${short}`,
     warning: `the provider does not advertise offline_access: if it issues no refresh token, ${short} (Google wants access_type=offline and prompt=consent in "authorizationParams")`,

@@ -33,7 +33,9 @@ export async function checkConfig(config: ServerConfig, options: { timeoutMs?: n
     row('baseUrl', config.bff.baseUrl);
     row('clientId', config.bff.clientId);
     const warnings = [...config.warnings];
-    const failed = Object.entries(report.checks).filter(([, r]) => r.status !== 'ok').map(([n]) => n);
+    const failed = Object.entries(report.checks)
+      .filter(([, r]) => r.status !== 'ok')
+      .map(([n]) => n);
     for (const [name, result] of Object.entries(report.checks)) {
       row(name, result.status === 'ok' ? `${result.target}: OK (${result.durationMs} ms)` : `${result.target}: FAILED: ${result.error}`);
       if (name !== 'provider' || result.status !== 'ok') continue;
@@ -55,7 +57,12 @@ export async function checkConfig(config: ServerConfig, options: { timeoutMs?: n
     row('static', config.static ? config.static.dir : 'none');
     const proxies = config.trustProxy ? ` (trustProxy: ${config.trustProxy} ${config.trustProxy === 1 ? 'proxy' : 'proxies'})` : '';
     row('listen', `${config.host ?? '*'}:${config.port}${proxies}`);
-    row('metrics', config.metrics ? `http://${config.metrics.host.includes(':') ? `[${config.metrics.host}]` : config.metrics.host}:${config.metrics.port}/metrics (its own listener, not the public port)` : 'off (set metrics.port or PORTCULLIS_METRICS_PORT)');
+    row(
+      'metrics',
+      config.metrics
+        ? `http://${config.metrics.host.includes(':') ? `[${config.metrics.host}]` : config.metrics.host}:${config.metrics.port}/metrics (its own listener, not the public port)`
+        : 'off (set metrics.port or PORTCULLIS_METRICS_PORT)',
+    );
     row('readyz', config.readyRequiresProvider ? 'fails while the provider fails (readyRequiresProvider)' : 'store only; the provider is reported, not required');
     for (const warning of warnings) row('warning', warning);
     const ok = failed.length === 0;

@@ -89,7 +89,8 @@ function secretAdvice(flag: string): string {
   const name = flag.replace(/^-+/, '').split('=')[0]!.toLowerCase();
   if (/secret/.test(name)) return 'PORTCULLIS_CLIENT_SECRET or PORTCULLIS_CLIENT_SECRET_FILE, or "clientSecret": { "file": "/run/secrets/client-secret" } in the config file';
   if (/key/.test(name)) return 'PORTCULLIS_SESSION_KEYS or PORTCULLIS_SESSION_KEYS_FILE, or "session": { "keys": { "file": "/run/secrets/session-keys" } } in the config file';
-  if (/password|passwd/.test(name)) return 'PORTCULLIS_REDIS_PASSWORD or PORTCULLIS_REDIS_PASSWORD_FILE, or "session": { "store": { "password": { "file": "/run/secrets/redis-password" } } } in the config file';
+  if (/password|passwd/.test(name))
+    return 'PORTCULLIS_REDIS_PASSWORD or PORTCULLIS_REDIS_PASSWORD_FILE, or "session": { "store": { "password": { "file": "/run/secrets/redis-password" } } } in the config file';
   if (/redis|url/.test(name)) return 'PORTCULLIS_REDIS_URL or PORTCULLIS_REDIS_URL_FILE, or "session": { "store": { "type": "redis", "url": { "env": "REDIS_URL" } } } in the config file';
   return 'the environment (PORTCULLIS_CLIENT_SECRET, PORTCULLIS_SESSION_KEYS, PORTCULLIS_REDIS_URL), their *_FILE variants, or the config file';
 }

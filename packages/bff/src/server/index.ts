@@ -8,7 +8,18 @@
  */
 export { startServer, type RunningServer, type StartServerOptions } from './serve.ts';
 export { checkConfig, type CheckOutcome } from './check.ts';
-export { ConfigError, loadConfig, type ConfigBffOptions, type ConfigFlags, type LoadConfigInput, type MetricsConfig, type RedisStoreConfig, type ServerConfig, type StaticConfig, type StoreConfig } from './config.ts';
+export {
+  ConfigError,
+  loadConfig,
+  type ConfigBffOptions,
+  type ConfigFlags,
+  type LoadConfigInput,
+  type MetricsConfig,
+  type RedisStoreConfig,
+  type ServerConfig,
+  type StaticConfig,
+  type StoreConfig,
+} from './config.ts';
 export type { CheckChangeListener, CheckResult, Readiness, ReadinessCheck, ReadinessReport } from './health.ts';
 export type { MetricsListener } from './metrics.ts';
 export type { LogLevel as ServerLogLevel } from './logger.ts';

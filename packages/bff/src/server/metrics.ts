@@ -55,14 +55,46 @@ export function createServerMetrics(options: { memoryStore?: MemoryStoreStats; p
     new Gauge({ name: 'portcullis_build_info', help: 'Always 1; the version of @portcullis/bff as a label.', labelNames: ['version'], registers }).set({ version: options.version }, 1);
   }
 
-  const logins = new Counter({ name: 'portcullis_logins_total', help: 'Logins finished at the callback, by outcome and, for failures, the error code answered.', labelNames: ['outcome', 'reason'], registers });
-  const refreshes = new Counter({ name: 'portcullis_refreshes_total', help: 'Refresh token grants, by outcome (ok, invalid_grant, provider_unreachable, failed).', labelNames: ['outcome'], registers });
+  const logins = new Counter({
+    name: 'portcullis_logins_total',
+    help: 'Logins finished at the callback, by outcome and, for failures, the error code answered.',
+    labelNames: ['outcome', 'reason'],
+    registers,
+  });
+  const refreshes = new Counter({
+    name: 'portcullis_refreshes_total',
+    help: 'Refresh token grants, by outcome (ok, invalid_grant, provider_unreachable, failed).',
+    labelNames: ['outcome'],
+    registers,
+  });
   const logouts = new Counter({ name: 'portcullis_logouts_total', help: 'Logouts, by kind: rp (the user), backchannel or frontchannel (the provider).', labelNames: ['kind'], registers });
   const loggedOut = new Counter({ name: 'portcullis_logout_sessions_total', help: 'Sessions ended by logouts, by kind (a back-channel logout may end several).', labelNames: ['kind'], registers });
-  const proxied = new Counter({ name: 'portcullis_proxied_requests_total', help: 'Proxied API calls answered, by route (the configured path) and status class (2xx…5xx).', labelNames: ['route', 'status_class'], registers });
-  const proxyLatency = new Histogram({ name: 'portcullis_proxied_request_duration_seconds', help: 'Time to answer a proxied API call (token included), by route.', labelNames: ['route'], buckets: PROXY_BUCKETS, registers });
-  const upstreamFailures = new Counter({ name: 'portcullis_upstream_failures_total', help: 'Proxied calls that failed upstream, by route and kind (unreachable, timeout, body_too_large).', labelNames: ['route', 'kind'], registers });
-  const storeLatency = new Histogram({ name: 'portcullis_store_operation_duration_seconds', help: 'Session store operations, by operation (get, set, setIf, take…).', labelNames: ['operation'], buckets: STORE_BUCKETS, registers });
+  const proxied = new Counter({
+    name: 'portcullis_proxied_requests_total',
+    help: 'Proxied API calls answered, by route (the configured path) and status class (2xx…5xx).',
+    labelNames: ['route', 'status_class'],
+    registers,
+  });
+  const proxyLatency = new Histogram({
+    name: 'portcullis_proxied_request_duration_seconds',
+    help: 'Time to answer a proxied API call (token included), by route.',
+    labelNames: ['route'],
+    buckets: PROXY_BUCKETS,
+    registers,
+  });
+  const upstreamFailures = new Counter({
+    name: 'portcullis_upstream_failures_total',
+    help: 'Proxied calls that failed upstream, by route and kind (unreachable, timeout, body_too_large).',
+    labelNames: ['route', 'kind'],
+    registers,
+  });
+  const storeLatency = new Histogram({
+    name: 'portcullis_store_operation_duration_seconds',
+    help: 'Session store operations, by operation (get, set, setIf, take…).',
+    labelNames: ['operation'],
+    buckets: STORE_BUCKETS,
+    registers,
+  });
   const storeErrors = new Counter({ name: 'portcullis_store_operation_errors_total', help: 'Session store operations that threw, by operation.', labelNames: ['operation'], registers });
 
   const memory = options.memoryStore;

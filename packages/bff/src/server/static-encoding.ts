@@ -51,10 +51,7 @@ export function acceptedEncodings(header: string | undefined): Encoding[] {
 export function isCompressible(contentType: string): boolean {
   const type = contentType.split(';')[0]!.trim().toLowerCase();
   return (
-    type.startsWith('text/') ||
-    /^application\/(?:javascript|x-javascript|ecmascript|json|xml|manifest\+json|ld\+json|wasm)$/.test(type) ||
-    /\+(?:json|xml)$/.test(type) ||
-    type === 'image/svg+xml'
+    type.startsWith('text/') || /^application\/(?:javascript|x-javascript|ecmascript|json|xml|manifest\+json|ld\+json|wasm)$/.test(type) || /\+(?:json|xml)$/.test(type) || type === 'image/svg+xml'
   );
 }
 
@@ -69,9 +66,7 @@ export interface CompressorOptions {
 }
 
 const zlibOptions = (encoding: Encoding, size: number): zlib.ZlibOptions | zlib.BrotliOptions =>
-  encoding === 'br'
-    ? { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: size } }
-    : { level: 6 };
+  encoding === 'br' ? { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: size } } : { level: 6 };
 
 const brotli = promisify(zlib.brotliCompress);
 const gzip = promisify(zlib.gzip);

@@ -67,8 +67,7 @@ export function serveStatic(options: StaticFilesOptions): Koa.Middleware {
   const root = path.resolve(options.root);
   const exclude = options.exclude ?? [];
   const fallback = options.spaFallback ?? true;
-  const isImmutable =
-    options.immutable instanceof RegExp ? (p: string) => (options.immutable as RegExp).test(p) : (options.immutable ?? defaultImmutable);
+  const isImmutable = options.immutable instanceof RegExp ? (p: string) => (options.immutable as RegExp).test(p) : (options.immutable ?? defaultImmutable);
   const compressor = options.compress === false ? undefined : new Compressor(options.compress === true ? {} : options.compress);
   // The root's real path, resolved once (the root itself may be a link, e.g. a `current` release).
   let realRoot: Promise<string> | undefined;

@@ -34,10 +34,7 @@ type OperableStore = SessionStore & {
 };
 
 /** The `RedisSessionStore` constructor options the server passes (see session/redis-store.ts). */
-type RedisStoreOptions =
-  | { url: string }
-  | { cluster: string[] }
-  | { sentinels: string[]; name: string; password?: string; sentinelPassword?: string; tls?: boolean };
+type RedisStoreOptions = { url: string } | { cluster: string[] } | { sentinels: string[]; name: string; password?: string; sentinelPassword?: string; tls?: boolean };
 
 /** A store ready for `createBff`, with its check and its cleanup. */
 export interface ServerStore {

@@ -38,7 +38,11 @@ export async function renewClaims(deps: RefreshedClaimsDeps, refreshed: Refreshe
     const userinfo = await deps.provider.userinfo(tokens.accessToken, sub, tokens.tokenType === 'DPoP' ? tokens.dpopKey : undefined);
     if (!userinfo) return;
     const claims = deps.shown({ ...userinfo, ...idTokenClaims });
-    await deps.repository.update(id, (record) => ({ ...record, auth: { ...record.auth, claims: { ...record.auth.claims, ...claims } } }), (record) => storeTtl(record));
+    await deps.repository.update(
+      id,
+      (record) => ({ ...record, auth: { ...record.auth, claims: { ...record.auth.claims, ...claims } } }),
+      (record) => storeTtl(record),
+    );
   } catch (err) {
     deps.logger.debug({ err: summarize(err) }, 'userinfo claims not renewed after a refresh: the session keeps its claims');
   }

@@ -161,7 +161,12 @@ export class TokenManager {
       if (err instanceof InvalidToken) throw err;
       this.#providerBackoffUntil = Date.now() + PROVIDER_BACKOFF_MS;
       const valid = usable(current.tokens);
-      this.#failures.report('refresh', logger.warn, { err: summarize(err), carriedOn: valid }, valid ? 'token refresh failed: the call goes on with the still-valid access token' : 'token refresh failed');
+      this.#failures.report(
+        'refresh',
+        logger.warn,
+        { err: summarize(err), carriedOn: valid },
+        valid ? 'token refresh failed: the call goes on with the still-valid access token' : 'token refresh failed',
+      );
       if (valid) return current.tokens;
       throw new TemporarilyUnavailable('The access token could not be refreshed: try again shortly.', { cause: err });
     }

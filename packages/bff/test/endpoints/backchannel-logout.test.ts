@@ -19,8 +19,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const post = (body: string, type = 'application/x-www-form-urlencoded') =>
-  fetch(`${stack.baseUrl}/bff/backchannel-logout`, { method: 'POST', headers: { 'content-type': type }, body });
+const post = (body: string, type = 'application/x-www-form-urlencoded') => fetch(`${stack.baseUrl}/bff/backchannel-logout`, { method: 'POST', headers: { 'content-type': type }, body });
 const send = (token: string) => post(new URLSearchParams({ logout_token: token }).toString());
 const jti = () => crypto.randomUUID();
 
@@ -110,7 +109,9 @@ describe('logout tokens', () => {
         'another key',
         async () => {
           const { privateKey } = await generateKeyPair('RS256');
-          return send(await new SignJWT({ ...base(), iss: stack.provider.issuer }).setProtectedHeader({ alg: 'RS256', kid: stack.provider.currentKid() }).setIssuedAt().setExpirationTime('2m').sign(privateKey));
+          return send(
+            await new SignJWT({ ...base(), iss: stack.provider.issuer }).setProtectedHeader({ alg: 'RS256', kid: stack.provider.currentKid() }).setIssuedAt().setExpirationTime('2m').sign(privateKey),
+          );
         },
       ],
       ['wrong iss', async () => send(await logoutToken({ ...base(), iss: 'http://evil.example' }))],

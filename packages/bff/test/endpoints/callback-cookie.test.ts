@@ -93,7 +93,7 @@ describe('a new session id at every login (no fixation)', () => {
     expect((await client.user()).body['sub']).toBe('alice');
   });
 
-  it('changes the id when the same tab logs in again, and the old id\'s record is gone', async () => {
+  it("changes the id when the same tab logs in again, and the old id's record is gone", async () => {
     const client = new BffClient(stack.baseUrl);
     await client.login('alice');
     const first = sessionIdOf(client)!;
@@ -113,7 +113,7 @@ describe('a new session id at every login (no fixation)', () => {
     expect((await client.user()).status).toBe(200);
   });
 
-  it('replaces another user\'s session in the tab (bob then alice): new id, bob\'s record destroyed', async () => {
+  it("replaces another user's session in the tab (bob then alice): new id, bob's record destroyed", async () => {
     const client = new BffClient(stack.baseUrl);
     await client.login('bob');
     const bobId = sessionIdOf(client)!;
@@ -189,7 +189,10 @@ describe('session cookie with an https baseUrl behind a TLS-terminating proxy', 
 
   /** Starts a BFF for `baseUrl` in a Koa app with `app.proxy = true`; returns its local URL. */
   async function startHttpsBff(baseUrl: string, session: Partial<SessionOptions> = {}): Promise<string> {
-    const bff = await startBff({ issuer: stack.provider.issuer, clientId: 'https-bff', clientSecret: httpsSecret, baseUrl, session: { keys: [randomBytes(32).toString('base64url')], ...session } }, true);
+    const bff = await startBff(
+      { issuer: stack.provider.issuer, clientId: 'https-bff', clientSecret: httpsSecret, baseUrl, session: { keys: [randomBytes(32).toString('base64url')], ...session } },
+      true,
+    );
     started.push(bff);
     return bff.url;
   }

@@ -214,7 +214,15 @@ describe('GET /bff/callback: refusals create no session', () => {
     expect(one.status).toBe(302);
     expect(one.headers.get('location')).toBe(`${stack.baseUrl}/tab-1`);
     const two = await browser.fetch(local(walk.url), { csrf: false });
-    expect(two.status, JSON.stringify(await two.clone().json().catch(() => null))).toBe(302);
+    expect(
+      two.status,
+      JSON.stringify(
+        await two
+          .clone()
+          .json()
+          .catch(() => null),
+      ),
+    ).toBe(302);
     expect(two.headers.get('location')).toBe(`${stack.baseUrl}/tab-2`);
     expect((await browser.user()).status).toBe(200);
   });

@@ -43,7 +43,13 @@ describe('GET /bff/diagnostics', () => {
     expect(response.headers.get('cache-control')).toBe('no-store');
     const text = await dump(response.clone());
     const body = (await response.json()) as Diagnostics;
-    expect(body).toMatchObject({ issuer: stack.provider.issuer, clientId: stack.client.id, baseUrl: stack.baseUrl, cookie: { name: 'portcullis', secure: false, sameSite: 'strict' }, store: 'MemorySessionStore' });
+    expect(body).toMatchObject({
+      issuer: stack.provider.issuer,
+      clientId: stack.client.id,
+      baseUrl: stack.baseUrl,
+      cookie: { name: 'portcullis', secure: false, sameSite: 'strict' },
+      store: 'MemorySessionStore',
+    });
     expect(body.apis).toHaveLength(1);
     expect(body.apis[0]).toMatchObject({ path: '/api/echo', target: `${stack.api.url}/echo`, token: 'user' });
     expect(body.session).toMatchObject({ sub: 'alice', accessToken: { present: true, type: 'Bearer' }, refreshToken: { present: true }, idToken: { present: true } });

@@ -59,8 +59,16 @@ describe('GET /bff/frontchannel-logout', () => {
       new URLSearchParams({ iss }),
       new URLSearchParams({ iss, sid: '' }),
       new URLSearchParams({ iss, sid: `${sid} x` }),
-      new URLSearchParams([['iss', iss], ['sid', sid], ['sid', sid]]),
-      new URLSearchParams([['iss', iss], ['iss', iss], ['sid', sid]]),
+      new URLSearchParams([
+        ['iss', iss],
+        ['sid', sid],
+        ['sid', sid],
+      ]),
+      new URLSearchParams([
+        ['iss', iss],
+        ['iss', iss],
+        ['sid', sid],
+      ]),
     ];
     for (const query of queries) {
       const response = await frontchannel(query.toString());

@@ -68,7 +68,11 @@ describe('GET /bff/sessions', () => {
     expect(anonymous.status).toBe(401);
     expect(await anonymous.json()).toEqual({ error: 'unauthenticated', error_description: expect.any(String) });
     const tab = await signedIn();
-    for (const [path, method] of [['/bff/sessions', 'GET'], ['/bff/sessions', 'DELETE'], ['/bff/sessions/x', 'DELETE']] as const) {
+    for (const [path, method] of [
+      ['/bff/sessions', 'GET'],
+      ['/bff/sessions', 'DELETE'],
+      ['/bff/sessions/x', 'DELETE'],
+    ] as const) {
       const response = await tab.fetch(path, { method, csrf: false });
       expect(response.status, `${method} ${path}`).toBe(403);
       await response.body?.cancel();

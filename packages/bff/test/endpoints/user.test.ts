@@ -31,7 +31,11 @@ describe('GET /bff/user', () => {
     expect(response.headers.get('cache-control')).toBe('no-store');
     const body = (await response.json()) as { sub: string; claims: Record<string, unknown>; expiresAt: number; logoutUrl: string };
     // acr and authTime appear when the provider puts them in the ID token.
-    expect(Object.keys(body).filter((k) => k !== 'acr' && k !== 'authTime').sort()).toEqual(['claims', 'expiresAt', 'logoutUrl', 'sub']);
+    expect(
+      Object.keys(body)
+        .filter((k) => k !== 'acr' && k !== 'authTime')
+        .sort(),
+    ).toEqual(['claims', 'expiresAt', 'logoutUrl', 'sub']);
     expect(body.sub).toBe('alice');
 
     const tokens = await tokensOf(stack, alice);

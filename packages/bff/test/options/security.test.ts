@@ -11,7 +11,13 @@ const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
 const PEM = ec.export({ type: 'pkcs8', format: 'pem' }).toString();
 const JWK = { ...ec.export({ format: 'jwk' }), kid: 'bff-1' };
 
-const base = (extra: Partial<BffOptions> = {}): BffOptions => ({ issuer: 'https://id.example.com', clientId: 'app', baseUrl: 'https://app.example.com', session: { keys: ['k'.repeat(32)] }, ...extra });
+const base = (extra: Partial<BffOptions> = {}): BffOptions => ({
+  issuer: 'https://id.example.com',
+  clientId: 'app',
+  baseUrl: 'https://app.example.com',
+  session: { keys: ['k'.repeat(32)] },
+  ...extra,
+});
 
 function refusal(options: BffOptions): BffOptionsError {
   try {

@@ -95,7 +95,7 @@ describe('verifyIdToken: forgeries', () => {
     await expectRejected(await sign(claims(), stranger.privateKey, { alg: 'RS256', kid: 'unknown-kid' }));
   });
 
-  it('refuses HS256 signed with the provider\'s public key as the HMAC secret (algorithm confusion)', async () => {
+  it("refuses HS256 signed with the provider's public key as the HMAC secret (algorithm confusion)", async () => {
     const header = { alg: 'HS256', kid: 'rsa-1', typ: 'JWT' };
     const body = `${b64(header)}.${b64(claims())}`;
     for (const secret of [await exportSPKI(rsa.publicKey), JSON.stringify(publicJwk), publicJwk.n!]) {
@@ -103,7 +103,9 @@ describe('verifyIdToken: forgeries', () => {
       await expectRejected(forged);
     }
     // Even if someone listed HS256 (the options refuse it): the JWKS holds no symmetric key.
-    const forged = `${body}.${createHmac('sha256', await exportSPKI(rsa.publicKey)).update(body).digest('base64url')}`;
+    const forged = `${body}.${createHmac('sha256', await exportSPKI(rsa.publicKey))
+      .update(body)
+      .digest('base64url')}`;
     await expectRejected(forged, { algorithms: ['RS256', 'HS256'] });
   });
 

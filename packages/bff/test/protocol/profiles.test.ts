@@ -45,7 +45,14 @@ describe('provider profiles', () => {
 
   it('explicit options win over the profile; authorizationParams merge over its own', () => {
     const o = resolveOptions(
-      base({ provider: 'google', scope: 'openid', clientAuthentication: 'client_secret_post', userinfo: true, logout: { idTokenHint: true, revokeTokens: false }, authorizationParams: { prompt: 'select_account', hd: 'example.com' } }),
+      base({
+        provider: 'google',
+        scope: 'openid',
+        clientAuthentication: 'client_secret_post',
+        userinfo: true,
+        logout: { idTokenHint: true, revokeTokens: false },
+        authorizationParams: { prompt: 'select_account', hd: 'example.com' },
+      }),
     );
     expect(o.scope).toBe('openid');
     expect(o.clientAuthentication).toBe('client_secret_post');

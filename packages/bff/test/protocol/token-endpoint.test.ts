@@ -59,7 +59,11 @@ describe('client authentication', () => {
     const body = new URLSearchParams();
     await authenticateClient(config, body, {});
     expect(body.get('client_assertion_type')).toBe('urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
-    const { payload, protectedHeader } = await jwtVerify(body.get('client_assertion')!, createLocalJWKSet({ keys: [key.publicJwk as never] }), { issuer: 'bff', subject: 'bff', audience: 'https://id.example.com' });
+    const { payload, protectedHeader } = await jwtVerify(body.get('client_assertion')!, createLocalJWKSet({ keys: [key.publicJwk as never] }), {
+      issuer: 'bff',
+      subject: 'bff',
+      audience: 'https://id.example.com',
+    });
     expect(protectedHeader).toMatchObject({ alg: 'ES256', kid: key.kid });
     expect(payload.exp! - payload.iat!).toBe(60);
     const second = new URLSearchParams();

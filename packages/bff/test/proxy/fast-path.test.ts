@@ -16,7 +16,10 @@ import { cookieValue, sessionCookieHeader } from '../../src/session/cookie.ts';
 describe('session cookie without Koa', () => {
   it('writes the bytes ctx.cookies.set writes with the BFF cookie options', () => {
     const app = new Koa();
-    for (const [secure, sameSite] of [[false, 'lax'], [true, 'strict']] as const) {
+    for (const [secure, sameSite] of [
+      [false, 'lax'],
+      [true, 'strict'],
+    ] as const) {
       const ctx = app.createContext({ headers: {}, socket: { encrypted: true } } as never, { getHeader: () => undefined, setHeader() {} } as never);
       let written: string[] = [];
       ctx.res.setHeader = ((_name: string, value: string[]) => void (written = value)) as never;

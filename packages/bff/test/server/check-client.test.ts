@@ -84,7 +84,11 @@ describe('checkClient', () => {
   it('reads invalid_client, unauthorized_client and a 5xx as failures that name the options, never the secret', async () => {
     discovery = {};
     for (const [status, body, expected] of [
-      [401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' }, /refused the client's credentials \(invalid_client: AADSTS7000215.*check "clientSecret" \(PORTCULLIS_CLIENT_SECRET or PORTCULLIS_CLIENT_SECRET_FILE\)/],
+      [
+        401,
+        { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' },
+        /refused the client's credentials \(invalid_client: AADSTS7000215.*check "clientSecret" \(PORTCULLIS_CLIENT_SECRET or PORTCULLIS_CLIENT_SECRET_FILE\)/,
+      ],
       [400, { error: 'unauthorized_client' }, /does not let this client complete logins \(unauthorized_client\).*"clientAuthentication" \(client_secret_basic\)/],
       [503, 'down', /FAILED: the token endpoint answered HTTP 503/],
       [400, { error: 'invalid_scope', error_description: `echoing ${SECRET}` }, /unexpected answer to a token request/],
@@ -126,7 +130,7 @@ describe('checkClient', () => {
     const rows = Object.fromEntries(report.rows);
     expect(rows['revocation']).toMatch(/^not advertised: logout cannot revoke tokens/);
     expect(rows['endSession']).toMatch(/^not advertised: logout ends the session here only/);
-    expect(rows['refresh']).toContain('offline_access requested but not in the provider\'s scopes_supported: sessions will last only as long as one access token');
+    expect(rows['refresh']).toContain("offline_access requested but not in the provider's scopes_supported: sessions will last only as long as one access token");
     expect(report.warnings.join('\n')).toContain('the provider does not advertise offline_access');
 
     discovery = { revocation_endpoint: `${issuer}/revoke`, end_session_endpoint: `${issuer}/logout` };
@@ -145,8 +149,20 @@ describe('checkClient', () => {
 });
 
 describe('logoutRows: what logout will do with this provider', () => {
-  const metadata = { authorization_endpoint: 'https://auth.example.com/oauth2/authorize', end_session_endpoint: 'https://id.example.com/logout', backchannel_logout_supported: true, frontchannel_logout_supported: true };
-  const base = { issuer: 'https://id.example.com', clientId: 'app', clientSecret: 's', clientAuthentication: 'client_secret_basic', redirectUri: 'https://app.example.com/bff/callback', scope: 'openid' } as const;
+  const metadata = {
+    authorization_endpoint: 'https://auth.example.com/oauth2/authorize',
+    end_session_endpoint: 'https://id.example.com/logout',
+    backchannel_logout_supported: true,
+    frontchannel_logout_supported: true,
+  };
+  const base = {
+    issuer: 'https://id.example.com',
+    clientId: 'app',
+    clientSecret: 's',
+    clientAuthentication: 'client_secret_basic',
+    redirectUri: 'https://app.example.com/bff/callback',
+    scope: 'openid',
+  } as const;
 
   it('end-session with the hints sent, back- and front-channel registration URLs', () => {
     const rows = Object.fromEntries(logoutRows({ ...base, logout: { revokeTokens: true, idTokenHint: true }, provider: 'okta', profile: { logout: { style: 'oidc', logoutHint: false } } }, metadata));
@@ -155,7 +171,7 @@ describe('logoutRows: what logout will do with this provider', () => {
     expect(rows['frontchannel']).toContain('register https://app.example.com/bff/frontchannel-logout');
   });
 
-  it('Cognito: /logout on the authorization endpoint\'s domain; Google: none, local logout; nothing advertised', () => {
+  it("Cognito: /logout on the authorization endpoint's domain; Google: none, local logout; nothing advertised", () => {
     const cognito = Object.fromEntries(logoutRows({ ...base, logout: { revokeTokens: true }, provider: 'cognito', profile: { logout: { style: 'cognito', logoutHint: false } } }, metadata));
     expect(cognito['endSession']).toMatch(/^https:\/\/auth\.example\.com\/logout \(provider "cognito"\): logout also ends the session/);
     const google = Object.fromEntries(logoutRows({ ...base, logout: { revokeTokens: true }, provider: 'google', profile: { logout: { style: 'none', logoutHint: false } } }, {}));

@@ -10,7 +10,10 @@ const ISSUER = 'http://localhost:4999';
 const discovery: typeof fetch = async (input) =>
   String(input).endsWith('/token')
     ? new Response(JSON.stringify({ error: 'invalid_grant' }), { status: 400, headers: { 'content-type': 'application/json' } })
-    : new Response(JSON.stringify({ issuer: ISSUER, token_endpoint: `${ISSUER}/token`, scopes_supported: ['openid', 'offline_access'] }), { status: 200, headers: { 'content-type': 'application/json' } });
+    : new Response(JSON.stringify({ issuer: ISSUER, token_endpoint: `${ISSUER}/token`, scopes_supported: ['openid', 'offline_access'] }), {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+      });
 const started: RedisProcess[] = [];
 afterAll(async () => {
   await Promise.all(started.map((p) => p.stop()));
@@ -19,7 +22,14 @@ afterAll(async () => {
 async function check(env: Record<string, string>) {
   const config = await loadConfig({
     cwd: process.cwd(),
-    env: { PORTCULLIS_ISSUER: ISSUER, PORTCULLIS_CLIENT_ID: 'app', PORTCULLIS_CLIENT_SECRET: 'check-secret', PORTCULLIS_BASE_URL: 'http://localhost:3000', PORTCULLIS_SESSION_KEYS: 'k'.repeat(40), ...env },
+    env: {
+      PORTCULLIS_ISSUER: ISSUER,
+      PORTCULLIS_CLIENT_ID: 'app',
+      PORTCULLIS_CLIENT_SECRET: 'check-secret',
+      PORTCULLIS_BASE_URL: 'http://localhost:3000',
+      PORTCULLIS_SESSION_KEYS: 'k'.repeat(40),
+      ...env,
+    },
   });
   return checkConfig(config, { fetch: discovery, timeoutMs: 3000 });
 }

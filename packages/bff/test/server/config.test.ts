@@ -37,7 +37,18 @@ describe('loadConfig', () => {
   it('reads a JSON file and applies the server defaults', async () => {
     const file = write('c.json', { ...base, clientSecret: 's', session: { keys: [KEY_A] } });
     const config = await loadConfig({ file, env: {}, cwd: dir });
-    expect(config).toMatchObject({ port: 3000, host: undefined, trustProxy: 0, readyRequiresProvider: false, shutdownTimeout: 10_000, readyTimeout: 2000, logLevel: 'info', store: { type: 'memory' }, static: undefined, file });
+    expect(config).toMatchObject({
+      port: 3000,
+      host: undefined,
+      trustProxy: 0,
+      readyRequiresProvider: false,
+      shutdownTimeout: 10_000,
+      readyTimeout: 2000,
+      logLevel: 'info',
+      store: { type: 'memory' },
+      static: undefined,
+      file,
+    });
     expect(config.bff).toEqual({ ...base, clientSecret: 's', session: { keys: [KEY_A] } });
     await expect(validateBffOptions(config)).resolves.toMatchObject({ redirectUri: expect.stringMatching(/\/bff\/callback$/) });
   });

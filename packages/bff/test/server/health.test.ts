@@ -54,7 +54,14 @@ describe('Readiness', () => {
     const changes: string[] = [];
     const readiness = new Readiness(
       [
-        { name: 'provider', target: 'p', required: false, run: async () => { if (!healthy) throw new Error('down'); } },
+        {
+          name: 'provider',
+          target: 'p',
+          required: false,
+          run: async () => {
+            if (!healthy) throw new Error('down');
+          },
+        },
         { name: 'store', target: 's', run: async () => {} },
       ],
       { cacheMs: 0, onChange: (name, result) => changes.push(`${name} ${result.status}`) },

@@ -137,7 +137,13 @@ describe('createServerMetrics and listenMetrics', () => {
 });
 
 describe('metrics configuration', () => {
-  const base = { PORTCULLIS_ISSUER: 'https://id.example.com', PORTCULLIS_CLIENT_ID: 'app', PORTCULLIS_CLIENT_SECRET: 's', PORTCULLIS_BASE_URL: 'http://localhost:3000', PORTCULLIS_SESSION_KEYS: 'k'.repeat(40) };
+  const base = {
+    PORTCULLIS_ISSUER: 'https://id.example.com',
+    PORTCULLIS_CLIENT_ID: 'app',
+    PORTCULLIS_CLIENT_SECRET: 's',
+    PORTCULLIS_BASE_URL: 'http://localhost:3000',
+    PORTCULLIS_SESSION_KEYS: 'k'.repeat(40),
+  };
   const load = (env: Record<string, string>) => loadConfig({ cwd: process.cwd(), env: { ...base, ...env } });
 
   it('is off by default; PORTCULLIS_METRICS_PORT turns it on, on 127.0.0.1 unless PORTCULLIS_METRICS_HOST says otherwise', async () => {
@@ -147,7 +153,9 @@ describe('metrics configuration', () => {
   });
 
   it('refuses the public port, a host without a port, a wrong port and unknown keys, naming the option', async () => {
-    await expect(load({ PORTCULLIS_METRICS_PORT: '3000' })).rejects.toThrow('option "metrics.port" must differ from "port" (3000): /metrics has its own listener and is never served on the public port (from PORTCULLIS_METRICS_PORT)');
+    await expect(load({ PORTCULLIS_METRICS_PORT: '3000' })).rejects.toThrow(
+      'option "metrics.port" must differ from "port" (3000): /metrics has its own listener and is never served on the public port (from PORTCULLIS_METRICS_PORT)',
+    );
     await expect(load({ PORTCULLIS_METRICS_HOST: '0.0.0.0' })).rejects.toThrow('option "metrics.port" is required: the port of the /metrics listener (PORTCULLIS_METRICS_PORT)');
     await expect(load({ PORTCULLIS_METRICS_PORT: 'ninety' })).rejects.toThrow('PORTCULLIS_METRICS_PORT must be a whole number');
     await expect(load({ PORTCULLIS_METRICS_PORT: '70000' })).rejects.toThrow('option "metrics.port" must be at most 65535');
@@ -161,7 +169,13 @@ describe('metrics configuration', () => {
 });
 
 describe('startServer with metrics', () => {
-  const env = { PORTCULLIS_ISSUER: 'http://127.0.0.1:9', PORTCULLIS_CLIENT_ID: 'app', PORTCULLIS_CLIENT_SECRET: 's', PORTCULLIS_BASE_URL: 'http://localhost:3000', PORTCULLIS_SESSION_KEYS: 'k'.repeat(40) };
+  const env = {
+    PORTCULLIS_ISSUER: 'http://127.0.0.1:9',
+    PORTCULLIS_CLIENT_ID: 'app',
+    PORTCULLIS_CLIENT_SECRET: 's',
+    PORTCULLIS_BASE_URL: 'http://localhost:3000',
+    PORTCULLIS_SESSION_KEYS: 'k'.repeat(40),
+  };
   const logger = createServerLogger({ level: 'silent' });
 
   it('closes the metrics listener with the server', async () => {
@@ -193,4 +207,3 @@ describe('startServer with metrics', () => {
     }
   });
 });
-

@@ -39,7 +39,16 @@ const encodingOf = (url: string) =>
 async function start(env: Record<string, string>): Promise<string> {
   const config = await loadConfig({
     cwd: dir,
-    env: { PORTCULLIS_ISSUER: 'http://127.0.0.1:9', PORTCULLIS_CLIENT_ID: 'app', PORTCULLIS_CLIENT_SECRET: 's', PORTCULLIS_BASE_URL: 'http://localhost:3000', PORTCULLIS_SESSION_KEYS: 'k'.repeat(40), PORTCULLIS_PORT: '0', PORTCULLIS_STATIC: '.', ...env },
+    env: {
+      PORTCULLIS_ISSUER: 'http://127.0.0.1:9',
+      PORTCULLIS_CLIENT_ID: 'app',
+      PORTCULLIS_CLIENT_SECRET: 's',
+      PORTCULLIS_BASE_URL: 'http://localhost:3000',
+      PORTCULLIS_SESSION_KEYS: 'k'.repeat(40),
+      PORTCULLIS_PORT: '0',
+      PORTCULLIS_STATIC: '.',
+      ...env,
+    },
   });
   const server = await startServer(config, { logger: createServerLogger({ level: 'silent' }) });
   running.push(server);

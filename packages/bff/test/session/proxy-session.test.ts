@@ -35,7 +35,13 @@ afterAll(async () => {
   store.close();
 });
 
-const auth = (createdAt = Date.now()) => ({ sub: 'alice', claims: {}, logoutId: 'l', createdAt, tokens: { accessToken: 'AT', refreshToken: 'RT', idToken: 'ID', expiresAt: Math.floor(Date.now() / 1000) + 300 } });
+const auth = (createdAt = Date.now()) => ({
+  sub: 'alice',
+  claims: {},
+  logoutId: 'l',
+  createdAt,
+  tokens: { accessToken: 'AT', refreshToken: 'RT', idToken: 'ID', expiresAt: Math.floor(Date.now() / 1000) + 300 },
+});
 const save = (record: Record<string, unknown>) => repository.set(ID, record, 60_000);
 const call = (cookie?: string) => fetch(base, { headers: cookie ? { cookie: `portcullis=${cookie}` } : {} });
 const body = async (r: Response) => ((await r.json()) as { sub: string | null }).sub;

@@ -104,13 +104,19 @@ describe('RedisSessionStore on Redis Cluster', () => {
     let redis: TestRedis | undefined;
     let notCluster: RedisSessionStore | undefined;
     try {
-      const error = await single.roundTrip().then(() => undefined, (e: unknown) => e as Error);
+      const error = await single.roundTrip().then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
       expect(error?.message).toMatch(/one node of a Redis Cluster.*\{ cluster: \[seed URLs\] \}/);
       expect(error?.message).not.toContain(PASSWORD);
       expect(error?.message).not.toContain(encodeURIComponent(PASSWORD));
       redis = await startRedis();
       notCluster = new RedisSessionStore({ cluster: [redis.url], commandTimeout: 1000 });
-      const wrong = await notCluster.roundTrip().then(() => undefined, (e: unknown) => e as Error);
+      const wrong = await notCluster.roundTrip().then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
       expect(wrong?.message).toMatch(/round trip/);
       expect(wrong?.message).toMatch(/cluster support disabled|refresh slots/i);
     } finally {
@@ -163,7 +169,9 @@ describe('RedisSessionStore on Redis Cluster', () => {
     await sleep(300);
     stop = true;
     await Promise.all(loops);
-    console.info(`cluster failover: writes to the killed primary's slots recovered ${recoveredAt - killedAt} ms after the kill; ${failures} operations failed (503) meanwhile; ${ackedBeforeKill.length} records acknowledged before the kill`);
+    console.info(
+      `cluster failover: writes to the killed primary's slots recovered ${recoveredAt - killedAt} ms after the kill; ${failures} operations failed (503) meanwhile; ${ackedBeforeKill.length} records acknowledged before the kill`,
+    );
     expect(await cluster.masterPortOf(`${PREFIX}sess:${probe}`)).not.toBe(victim);
     const lost = (await Promise.all(ackedBeforeKill.map(async (id) => ((await store.get(id)) ? undefined : id)))).filter(Boolean);
     expect(lost).toEqual([]);

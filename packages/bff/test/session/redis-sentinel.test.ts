@@ -54,7 +54,10 @@ describe('RedisSessionStore through Redis Sentinel', () => {
     const wrong = new RedisSessionStore({ url: `redis://:${encodeURIComponent(SENTINEL_PASSWORD)}@${setup.sentinels[0]}`, commandTimeout: 1000 });
     try {
       await wrong.ping();
-      const error = await wrong.roundTrip().then(() => undefined, (e: unknown) => e as Error);
+      const error = await wrong.roundTrip().then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
       expect(error?.message).toMatch(/Redis Sentinel.*\{ sentinels: \["host:port"\], name \}/);
       expect(error?.message).not.toContain(SENTINEL_PASSWORD);
       expect(error?.message).not.toContain(encodeURIComponent(SENTINEL_PASSWORD));
@@ -66,7 +69,10 @@ describe('RedisSessionStore through Redis Sentinel', () => {
   it('a wrong sentinel password fails roundTrip without showing it', async () => {
     const wrong = new RedisSessionStore({ sentinels: setup.sentinels, name: setup.name, password: PASSWORD, sentinelPassword: 'not-the-Sentinel-one', commandTimeout: 1000 });
     try {
-      const error = await wrong.roundTrip().then(() => undefined, (e: unknown) => e as Error);
+      const error = await wrong.roundTrip().then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
       expect(error?.message).toMatch(/round trip/);
       expect(error?.message).not.toContain('not-the-Sentinel-one');
       expect(error?.message).not.toContain(PASSWORD);
@@ -114,7 +120,9 @@ describe('RedisSessionStore through Redis Sentinel', () => {
     stop = true;
     await Promise.all(loops);
     const promoted = await setup.waitForFailover(old);
-    console.info(`sentinel failover: writes recovered ${recoveredAt - killedAt} ms after the kill; ${failures} operations failed (503) meanwhile; ${ackedBeforeKill.length} records acknowledged before the kill`);
+    console.info(
+      `sentinel failover: writes recovered ${recoveredAt - killedAt} ms after the kill; ${failures} operations failed (503) meanwhile; ${ackedBeforeKill.length} records acknowledged before the kill`,
+    );
     expect(promoted).not.toBe(old);
     const lost = (await Promise.all(ackedBeforeKill.map(async (id) => ((await second.get(id)) ? undefined : id)))).filter(Boolean);
     expect(lost).toEqual([]);

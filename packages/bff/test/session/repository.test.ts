@@ -100,7 +100,13 @@ describe('SessionRepository', () => {
 
     it('update of a session that is gone throws SessionExpired', async () => {
       const { store, one } = setup();
-      await expect(one.update('nope', (c) => c, () => 60_000)).rejects.toMatchObject({ code: 'session_expired' });
+      await expect(
+        one.update(
+          'nope',
+          (c) => c,
+          () => 60_000,
+        ),
+      ).rejects.toMatchObject({ code: 'session_expired' });
       store.close();
     });
 

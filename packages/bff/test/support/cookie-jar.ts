@@ -103,9 +103,7 @@ export class CookieJar {
       else if (key === 'samesite') cookie.sameSite = value.toLowerCase();
     }
     if (maxAge !== undefined) cookie.expires = Date.now() + maxAge * 1000; // Max-Age wins over Expires
-    this.cookies = this.cookies.filter(
-      (c) => !(c.name === cookie.name && c.domain === cookie.domain && c.path === cookie.path && c.port === cookie.port),
-    );
+    this.cookies = this.cookies.filter((c) => !(c.name === cookie.name && c.domain === cookie.domain && c.path === cookie.path && c.port === cookie.port));
     if (cookie.expires === undefined || cookie.expires > Date.now()) this.cookies.push(cookie);
   }
 
@@ -121,13 +119,7 @@ export class CookieJar {
     this.cookies = this.cookies.filter((c) => c.expires === undefined || c.expires > now);
     const secureOk = to.protocol === 'https:' || LOCAL_HOSTS.has(to.hostname);
     return this.cookies
-      .filter(
-        (c) =>
-          domainMatches(to.hostname, c) &&
-          (c.port === '' || c.port === to.port) &&
-          pathMatches(to.pathname, c.path) &&
-          (!c.secure || secureOk),
-      )
+      .filter((c) => domainMatches(to.hostname, c) && (c.port === '' || c.port === to.port) && pathMatches(to.pathname, c.path) && (!c.secure || secureOk))
       .sort((a, b) => b.path.length - a.path.length);
   }
 

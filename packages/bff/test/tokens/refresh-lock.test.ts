@@ -47,14 +47,27 @@ describe('withRefreshLock', () => {
   it('a crashed holder blocks the session for one lease at most', async () => {
     await one.acquireLock('refresh:s2', 200); // never released, never renewed
     const started = Date.now();
-    const value = await withRefreshLock(two, 'refresh:s2', async () => undefined, async () => 'refreshed', 200);
+    const value = await withRefreshLock(
+      two,
+      'refresh:s2',
+      async () => undefined,
+      async () => 'refreshed',
+      200,
+    );
     expect(value).toBe('refreshed');
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
   it('without store locks, just runs the work (single process: single-flight covers it)', async () => {
     const memoryLike = { get: async () => undefined, set: async () => {}, destroy: async () => {} };
-    expect(await withRefreshLock(memoryLike, 'x', async () => undefined, async () => 42)).toBe(42);
+    expect(
+      await withRefreshLock(
+        memoryLike,
+        'x',
+        async () => undefined,
+        async () => 42,
+      ),
+    ).toBe(42);
   });
 
   it('a holder whose lease lapsed (a paused process) does not start its grant: it waits for the new holder', async () => {
@@ -82,16 +95,20 @@ describe('withRefreshLock', () => {
     let done: () => void = () => {};
     const secondDone = new Promise<void>((r) => (done = r));
     await sleep(50);
-    const second = waitForKeyGone().then(() => withRefreshLock(
-      two,
-      'refresh:s3',
-      settled,
-      async () => {
-        grants.push('second');
-        return (stored = 'second tokens');
-      },
-      lease,
-    )).finally(done);
+    const second = waitForKeyGone()
+      .then(() =>
+        withRefreshLock(
+          two,
+          'refresh:s3',
+          settled,
+          async () => {
+            grants.push('second');
+            return (stored = 'second tokens');
+          },
+          lease,
+        ),
+      )
+      .finally(done);
     expect(await second).toBe('second tokens');
     expect(await first).toBe('second tokens');
     expect(grants).toEqual(['second']);

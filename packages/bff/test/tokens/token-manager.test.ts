@@ -38,7 +38,17 @@ class FakeProvider {
     if (this.fail) throw this.fail;
     await this.onGrant();
     const n = this.grants;
-    return { accessToken: `AT-${n}`, tokenType: 'Bearer', refreshToken: `RT-${n}`, idToken: undefined, expiresAt: now() + 300, scope: undefined, refreshExpiresAt: undefined, claims: { sub }, dpopKey: undefined };
+    return {
+      accessToken: `AT-${n}`,
+      tokenType: 'Bearer',
+      refreshToken: `RT-${n}`,
+      idToken: undefined,
+      expiresAt: now() + 300,
+      scope: undefined,
+      refreshExpiresAt: undefined,
+      claims: { sub },
+      dpopKey: undefined,
+    };
   }
   async revoke(token: string): Promise<boolean> {
     this.revoked.push(token);
@@ -60,7 +70,13 @@ async function setup(tokens: Partial<TokenSet> = {}) {
   const provider = new FakeProvider();
   const manager = new TokenManager({ provider, repository, store, logger: silentLogger, refreshSkew: 60 });
   managers.push(manager);
-  const auth: UserSession = { sub: 'alice', claims: {}, logoutId: 'l', createdAt: Date.now(), tokens: { accessToken: 'AT-0', refreshToken: 'RT-0', idToken: 'id', expiresAt: now() - 1, issuedAt: now() - 3600, ...tokens } };
+  const auth: UserSession = {
+    sub: 'alice',
+    claims: {},
+    logoutId: 'l',
+    createdAt: Date.now(),
+    tokens: { accessToken: 'AT-0', refreshToken: 'RT-0', idToken: 'id', expiresAt: now() - 1, issuedAt: now() - 3600, ...tokens },
+  };
   await repository.set('s1', { auth, _expire: Date.now() + 60_000 } as SessionRecord, 60_000);
   const session = async () => ({ id: 's1', auth: (await repository.get('s1'))!['auth'] as UserSession });
   return { store, repository, provider, manager, session };

@@ -181,7 +181,12 @@ export function parseEnv(variable: EnvVariable, text: string, source: string): u
       if (t === 'es256' || t === 'eddsa') return { alg: t === 'es256' ? 'ES256' : 'EdDSA' };
       return fail(`must be true, false, ES256 or EdDSA${shown}`);
     case 'csv':
-      return variable.option === 'session.keys' ? splitKeys(text) : text.split(',').map((s) => s.trim()).filter(Boolean);
+      return variable.option === 'session.keys'
+        ? splitKeys(text)
+        : text
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean);
     case 'json':
       try {
         return JSON.parse(text);

@@ -61,7 +61,8 @@ export async function loadConfig(input: LoadConfigInput = {}): Promise<ServerCon
   if (flags.host !== undefined) flagValues.push(['host', '--host', flags.host]);
   if (flags.static !== undefined) flagValues.push(['static.dir', '--static', path.resolve(cwd, flags.static)]);
   if (flags.trustProxy !== undefined) {
-    const value = typeof flags.trustProxy === 'boolean' ? flags.trustProxy : parseEnv({ name: '--trust-proxy', option: 'trustProxy', kind: 'hops', description: '' }, flags.trustProxy, '--trust-proxy');
+    const value =
+      typeof flags.trustProxy === 'boolean' ? flags.trustProxy : parseEnv({ name: '--trust-proxy', option: 'trustProxy', kind: 'hops', description: '' }, flags.trustProxy, '--trust-proxy');
     flagValues.push(['trustProxy', '--trust-proxy', value]);
   }
   if (flags.logLevel !== undefined) flagValues.push(['logLevel', '--log-level', flags.logLevel]);
@@ -132,9 +133,22 @@ async function resolveSecretRefs(raw: Json, context: RefContext): Promise<void> 
     const isList = option === 'session.keys' || option === 'session.store.cluster';
     if (isList && isObject(value)) {
       const text = resolveRef(value, option, context);
-      setPath(raw, option, option === 'session.keys' ? splitKeys(text) : text.split(',').map((s) => s.trim()).filter(Boolean));
+      setPath(
+        raw,
+        option,
+        option === 'session.keys'
+          ? splitKeys(text)
+          : text
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean),
+      );
     } else if (isList && Array.isArray(value)) {
-      setPath(raw, option, value.map((item, i) => (isObject(item) ? resolveRef(item, `${option}[${i}]`, context) : item)));
+      setPath(
+        raw,
+        option,
+        value.map((item, i) => (isObject(item) ? resolveRef(item, `${option}[${i}]`, context) : item)),
+      );
     } else if (isObject(value) && !(option === 'clientPrivateKey' && 'kty' in value)) {
       // (A private JWK written inline is the key itself, not a reference.)
       setPath(raw, option, resolveRef(value, option, context));

@@ -67,7 +67,8 @@ function parseRedis(raw: Json, sources: Record<string, string>, fail: Fail): Red
   const sentinels = raw['sentinels'];
   if (sentinels !== undefined) {
     const valid = (s: unknown) => typeof s === 'string' && HOST_PORT.test(s) && Number(HOST_PORT.exec(s)![1]) <= 65_535;
-    if (!Array.isArray(sentinels) || !sentinels.length || !sentinels.every(valid)) fail('sentinels', 'must be a list of "host:port" (PORTCULLIS_REDIS_SENTINELS: comma-separated), e.g. ["sentinel-1:26379", "sentinel-2:26379"]');
+    if (!Array.isArray(sentinels) || !sentinels.length || !sentinels.every(valid))
+      fail('sentinels', 'must be a list of "host:port" (PORTCULLIS_REDIS_SENTINELS: comma-separated), e.g. ["sentinel-1:26379", "sentinel-2:26379"]');
     out.sentinels = sentinels as string[];
     if (typeof raw['name'] !== 'string' || !raw['name']) fail('name', `is required with "sentinels": the name of the primary they monitor, e.g. "mymaster" (${variablesFor('session.store.name')})`);
     out.name = raw['name'] as string;

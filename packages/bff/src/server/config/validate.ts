@@ -16,21 +16,61 @@ import { ConfigError, getPath, isObject, sourceNote, type ConfigBffOptions, type
 
 // Records over the option types: adding an option to createBff without listing it here fails to compile.
 const BFF_KEYS: Record<keyof ConfigBffOptions, true> = {
-  issuer: true, clientId: true, clientSecret: true, baseUrl: true, scope: true, path: true, clientAuthentication: true, authorizationParams: true,
-  idTokenAlgorithms: true, clockTolerance: true, refreshSkew: true, session: true, apis: true, logout: true, user: true, login: true, access: true, rateLimit: true, diagnostics: true,
-  provider: true, userinfo: true, clientPrivateKey: true, dpop: true, par: true, profile: true, jwks: true,
+  issuer: true,
+  clientId: true,
+  clientSecret: true,
+  baseUrl: true,
+  scope: true,
+  path: true,
+  clientAuthentication: true,
+  authorizationParams: true,
+  idTokenAlgorithms: true,
+  clockTolerance: true,
+  refreshSkew: true,
+  session: true,
+  apis: true,
+  logout: true,
+  user: true,
+  login: true,
+  access: true,
+  rateLimit: true,
+  diagnostics: true,
+  provider: true,
+  userinfo: true,
+  clientPrivateKey: true,
+  dpop: true,
+  par: true,
+  profile: true,
+  jwks: true,
 };
 /** The top-level `createBff` option names a config can hold. */
 export const BFF_OPTION_NAMES: readonly string[] = Object.keys(BFF_KEYS);
 const SESSION_KEYS: Record<keyof ConfigBffOptions['session'] | 'store', true> = { keys: true, cookieName: true, sameSite: true, store: true, idleTimeout: true, absoluteTimeout: true };
 const LOGOUT_KEYS: Record<keyof LogoutOptions, true> = { idTokenHint: true, revokeTokens: true, frontchannel: true };
-const API_KEYS: Record<keyof ApiRoute, true> = { path: true, target: true, token: true, scope: true, resource: true, timeout: true, maxBodySize: true, ws: true, responseHeaders: true, acr: true, maxAge: true };
+const API_KEYS: Record<keyof ApiRoute, true> = {
+  path: true,
+  target: true,
+  token: true,
+  scope: true,
+  resource: true,
+  timeout: true,
+  maxBodySize: true,
+  ws: true,
+  responseHeaders: true,
+  acr: true,
+  maxAge: true,
+};
 const SERVER_KEYS = ['port', 'host', 'static', 'trustProxy', 'readyRequiresProvider', 'shutdownTimeout', 'readyTimeout', 'logLevel', 'metrics'] as const;
 const STATIC_KEYS = ['dir', 'fallback', 'contentSecurityPolicy', 'immutable', 'compress'] as const;
 const METRICS_KEYS = ['port', 'host'] as const;
 const TOP_KEYS = [...Object.keys(BFF_KEYS), ...SERVER_KEYS, '$schema'];
 
-const ms = (min: number, max: number) => z.number({ error: `must be a number of milliseconds (${min}–${max})` }).int(`must be a whole number of milliseconds`).min(min, `must be at least ${min} ms`).max(max, `must be at most ${max} ms`);
+const ms = (min: number, max: number) =>
+  z
+    .number({ error: `must be a number of milliseconds (${min}–${max})` })
+    .int(`must be a whole number of milliseconds`)
+    .min(min, `must be at least ${min} ms`)
+    .max(max, `must be at most ${max} ms`);
 
 const serverSchema = z.object({
   port: z.number({ error: 'must be a port number (0–65535)' }).int('must be a whole number').min(0, 'must be at least 0').max(65_535, 'must be at most 65535').default(3000),
@@ -150,7 +190,11 @@ function checkShape(raw: Json, sources: Record<string, string>): void {
   }
 }
 
-function staticConfig(value: { dir: string; fallback: boolean; contentSecurityPolicy?: string | undefined; immutable?: string | undefined; compress: boolean }, sources: Record<string, string>, warnings: string[]): StaticConfig {
+function staticConfig(
+  value: { dir: string; fallback: boolean; contentSecurityPolicy?: string | undefined; immutable?: string | undefined; compress: boolean },
+  sources: Record<string, string>,
+  warnings: string[],
+): StaticConfig {
   const { dir } = value;
   const stats = statSafe(dir);
   if (!stats?.isDirectory()) throw new ConfigError('static', `option "static": directory ${dir} not found${sourceNote(sources, 'static.dir')}`);
@@ -163,7 +207,13 @@ function staticConfig(value: { dir: string; fallback: boolean; contentSecurityPo
       throw new ConfigError('static.immutable', `option "static.immutable" must be a regular expression: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
-  return { dir, fallback: value.fallback, compress: value.compress, ...(value.contentSecurityPolicy ? { contentSecurityPolicy: value.contentSecurityPolicy } : {}), ...(immutable ? { immutable } : {}) };
+  return {
+    dir,
+    fallback: value.fallback,
+    compress: value.compress,
+    ...(value.contentSecurityPolicy ? { contentSecurityPolicy: value.contentSecurityPolicy } : {}),
+    ...(immutable ? { immutable } : {}),
+  };
 }
 
 function statSafe(p: string) {

@@ -101,13 +101,19 @@ function proxyThroughput(svg: Svg, proxy: ProxyResult, x0: number, y0: number, w
     svg.text(plotX + g * groupW + groupW / 2, y0 + h + 16, label, `class="t${label === 'median' ? ' b' : ''}" text-anchor="middle"`);
   });
   svg.line(plotX, y(0), plotX + plotW, y(0), '#8a949e');
-  // Legend
+  // Legend, wrapped to the plot's width
   let lx = x0;
+  let ly = y0 + h + 28;
   for (const t of proxy.targets) {
-    svg.rect(lx, y0 + h + 28, 11, 11, t.skipped ? '#ffffff' : COLORS[t.key], t.skipped ? 'stroke="#9aa5b1"' : '');
     const label = `${SHORT[t.key]}${t.skipped ? ' (skipped)' : ''}`;
-    svg.text(lx + 15, y0 + h + 38, label, 'class="t"');
-    lx += label.length * 6.4 + 34;
+    const width = label.length * 6.4 + 34;
+    if (lx > x0 && lx + width - 20 > x0 + w) {
+      lx = x0;
+      ly += 16;
+    }
+    svg.rect(lx, ly, 11, 11, t.skipped ? '#ffffff' : COLORS[t.key], t.skipped ? 'stroke="#9aa5b1"' : '');
+    svg.text(lx + 15, ly + 10, label, 'class="t"');
+    lx += width;
   }
 }
 

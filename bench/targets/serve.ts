@@ -5,8 +5,9 @@
  * request, formatted by pino) and written to a stream that discards it, so
  * the figure includes the request id and access-log work but no disk.
  *
- * Environment: BENCH_UPSTREAM (required), BENCH_STORE, BENCH_REDIS_URL, and
- * BENCH_BFF_MODULE (another build's src/index.ts: its server/ next to it).
+ * Environment: BENCH_UPSTREAM (required), BENCH_STORE, BENCH_REDIS_URL,
+ * BENCH_BFF_MODULE (another build's src/index.ts: its server/ next to it), and
+ * BENCH_LOG_LEVEL (default info; warn turns the access log off).
  */
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
@@ -74,7 +75,9 @@ async function main(): Promise<void> {
     },
   });
   const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
-  const running = await startServer(config, { logger: createServerLogger({ level: 'info', destination: discard }) });
+  // BENCH_LOG_LEVEL=warn: no access lines (to tell their cost from the rest of serve's).
+  const level = (process.env['BENCH_LOG_LEVEL'] ?? 'info') as 'info' | 'warn';
+  const running = await startServer(config, { logger: createServerLogger({ level, destination: discard }) });
   serveTarget(
     baseUrl,
     async () => {

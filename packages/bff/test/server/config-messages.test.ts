@@ -87,6 +87,18 @@ describe('config error messages', () => {
     expect(err.message).toBe(`option "${option}" is required: set ${variables}, or "${option}" in the config file`);
   });
 
+  it('a private key without private_key_jwt: the missing secret names the switch that uses the key; with it, the key is what is required', async () => {
+    const keyed = await loadConfig({ file: file({ ...base, clientSecret: undefined }), env: { PORTCULLIS_CLIENT_PRIVATE_KEY: '{"kty":"EC"}' }, cwd: dir });
+    const err = await errorOf(validateBffOptions(keyed));
+    expect(err.option).toBe('clientSecret');
+    expect(err.message).toContain('set PORTCULLIS_CLIENT_AUTHENTICATION=private_key_jwt');
+    expect(err.message).not.toContain('"kty"');
+    const noKey = await loadConfig({ file: file({ ...base, clientSecret: undefined, clientAuthentication: 'private_key_jwt' }), env: {}, cwd: dir });
+    const missing = await errorOf(validateBffOptions(noKey));
+    expect(missing.option).toBe('clientPrivateKey');
+    expect(missing.message).toContain('PORTCULLIS_CLIENT_PRIVATE_KEY or PORTCULLIS_CLIENT_PRIVATE_KEY_FILE');
+  });
+
   it('missing session keys name PORTCULLIS_SESSION_KEYS and its _FILE', async () => {
     const config = await loadConfig({ file: file({ ...base, session: undefined }), env: {}, cwd: dir });
     const err = await errorOf(validateBffOptions(config));

@@ -239,7 +239,12 @@ export function requireBffOptions(config: Pick<ServerConfig, 'bff'>): void {
     const value = getPath(config.bff as unknown as Json, option);
     if (value !== undefined && value !== '') continue;
     const inFile = option === 'session.keys' ? '"session": { "keys": [...] }' : `"${option}"`;
-    throw new ConfigError(option, `option "${option}" is required: set ${variablesFor(option)}, or ${inFile} in the config file`);
+    // A key without the method that uses it: say which switch is missing, not only that a secret is.
+    const keyWithoutMethod = option === 'clientSecret' && getPath(config.bff as unknown as Json, 'clientPrivateKey') !== undefined;
+    const hint = keyWithoutMethod
+      ? ' (a clientPrivateKey is set: to authenticate with it, set PORTCULLIS_CLIENT_AUTHENTICATION=private_key_jwt or "clientAuthentication": "private_key_jwt", or PORTCULLIS_PROFILE=fapi2)'
+      : '';
+    throw new ConfigError(option, `option "${option}" is required: set ${variablesFor(option)}, or ${inFile} in the config file${hint}`);
   }
 }
 

@@ -161,7 +161,7 @@ console.log(`
     Provider    ${provider!.issuer}
     API         ${api!.url}
     BFF         portcullis serve ${spaDev ? '(no static files: Vite serves the SPA)' : '--config demo/portcullis.config.json'} (${instances === 1 ? 'one instance' : `${instances} instances: ${[baseUrl, ...others].join(', ')}, same baseUrl`})
-    Sessions    ${redisUrl ? `Redis ${redactUrl(redisUrl)}` : 'in memory'}${fapi2 ? '\n    Security    FAPI 2.0: PAR, private_key_jwt, DPoP-bound tokens (the API refuses bearer tokens)' : ''}
+    Sessions    ${redisUrl ? `Redis ${redactUrl(redisUrl)}` : 'in memory'}${fapi2 ? `\n    Security    FAPI 2.0: PAR, private_key_jwt, DPoP-bound tokens (the API refuses bearer tokens)\n    Client key  ${clientKey?.file ?? ''} (removed at exit; PORTCULLIS_CLIENT_PRIVATE_KEY_FILE for portcullis check)` : ''}
 
   Ctrl-C stops everything.
 `);

@@ -56,21 +56,24 @@ Commands:
                    and refresh can count on, then exit (0 = all good)
 
 Options:
-  -c, --config <file>     Config file: .json, or .js/.mjs/.ts exporting a default
-                          object (also PORTCULLIS_CONFIG)
+  -c, --config <file>     Config file: .json, or a .js/.mjs/.cjs/.ts/.mts module
+                          whose default export is the object or a function
+                          returning it (also PORTCULLIS_CONFIG)
       --static <dir>      Serve the SPA build in <dir> (SPA fallback to index.html)
   -p, --port <port>       Port (default 3000)
       --host <host>       Interface to listen on (default: all)
       --trust-proxy[=<n>] Trust X-Forwarded-* from <n> reverse proxies in front
-                          (default 1; each must append to X-Forwarded-For)
+                          (the bare flag counts as 1; each must append to
+                          X-Forwarded-For)
       --log-level <level> fatal, error, warn, info (default), debug, trace, silent
   -h, --help              This help
   -v, --version           The version
 
 Precedence: config file < environment variables < flags.
-Secrets (client secret, session keys, Redis URLs and passwords) are never read from flags:
-set them in the environment, in files (*_FILE variables), or in the config
-file as a value, { "file": "/run/secrets/name" } or { "env": "NAME" }.
+Secrets (client secret, client private key, session keys, Redis URLs and
+passwords) are never read from flags: set them in the environment, in files
+(*_FILE variables), or in the config file as a value,
+{ "file": "/run/secrets/name" } or { "env": "NAME" }.
 
 Environment variables:
 ${envRows.map((r) => `  ${r.name.padEnd(width)}  ${r.description}`).join('\n')}

@@ -101,7 +101,7 @@ async function readConfigFile(file: string): Promise<Json> {
     value = module.default;
     if (typeof value === 'function') value = await (value as () => unknown)();
   } else {
-    throw new ConfigError('--config', `config file ${file}: use .json, .js, .mjs or .ts`);
+    throw new ConfigError('--config', `config file ${file}: use .json, .js, .mjs or .ts (also .cjs and .mts)`);
   }
   if (!isObject(value)) throw new ConfigError('--config', `config file ${file} must hold (or export as default) an object`);
   return structuredCloneSafe(value);

@@ -87,10 +87,12 @@ PORTCULLIS_METRICS_HOST says otherwise.
 }
 
 /** Flags that would carry a secret, with where the secret belongs instead. */
-const SECRET_FLAG = /secret|password|passwd|token|credential|redis|(?:^|[-_])keys?(?:$|[-_])/i;
+const SECRET_FLAG = /secret|password|passwd|token|credential|redis|private|jwk|pem|(?:^|[-_])keys?(?:$|[-_])/i;
 function secretAdvice(flag: string): string {
   const name = flag.replace(/^-+/, '').split('=')[0]!.toLowerCase();
   if (/secret/.test(name)) return 'PORTCULLIS_CLIENT_SECRET or PORTCULLIS_CLIENT_SECRET_FILE, or "clientSecret": { "file": "/run/secrets/client-secret" } in the config file';
+  if (/private|client.*key|jwk|pem/.test(name))
+    return 'PORTCULLIS_CLIENT_PRIVATE_KEY or PORTCULLIS_CLIENT_PRIVATE_KEY_FILE, or "clientPrivateKey": { "file": "/run/secrets/client-key.pem" } in the config file';
   if (/key/.test(name)) return 'PORTCULLIS_SESSION_KEYS or PORTCULLIS_SESSION_KEYS_FILE, or "session": { "keys": { "file": "/run/secrets/session-keys" } } in the config file';
   if (/password|passwd/.test(name))
     return 'PORTCULLIS_REDIS_PASSWORD or PORTCULLIS_REDIS_PASSWORD_FILE, or "session": { "store": { "password": { "file": "/run/secrets/redis-password" } } } in the config file';

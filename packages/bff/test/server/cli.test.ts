@@ -48,6 +48,13 @@ describe('portcullis CLI', () => {
     expect(run.err()).not.toContain(':pw@');
   });
 
+  it.each(['--client-private-key', '--private-key=abc', '--client-key', '--jwk'])('a private key flag (%s) is refused, pointing at PORTCULLIS_CLIENT_PRIVATE_KEY', async (flag) => {
+    const run = io();
+    expect(await main(['serve', flag, 'abc'], run.io)).toBe(EXIT.usage);
+    expect(run.err()).toContain('PORTCULLIS_CLIENT_PRIVATE_KEY or PORTCULLIS_CLIENT_PRIVATE_KEY_FILE');
+    expect(run.err()).not.toContain('abc');
+  });
+
   it('takes --trust-proxy alone (one proxy) or with a number', async () => {
     const env = { PORTCULLIS_ISSUER: 'http://localhost:1', PORTCULLIS_CLIENT_ID: 'a', PORTCULLIS_CLIENT_SECRET: 's', PORTCULLIS_BASE_URL: 'https://app.example.com' };
     // No session keys: the run stops at the config error, after the flags were accepted.

@@ -9,13 +9,15 @@
  *   npm run bench -- proxy --rounds=5 --duration=15
  *   npm run bench -- --chart            # only re-render docs/bench.svg from results/latest.json (with --quick: quick.*)
  *
- * Sections: proxy (proxy.ts), sessions (sessions.ts), refresh (refresh.ts), bundle (bundle.ts).
+ * Sections: proxy (proxy.ts), sessions (sessions.ts), refresh (refresh.ts), bundle (bundle.ts),
+ * dpop (dpop.ts: what a DPoP proof and a client assertion cost).
  * The CPU profile of the BFF proxy is separate: profile.ts (pnpm script `bench:profile`).
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { runBundle, type BundleResult } from './bundle.ts';
+import { printDpop, runDpop, type DpopResult } from './dpop.ts';
 import { renderChart } from './chart.ts';
 import { machineInfo, type MachineInfo } from './lib/machine.ts';
 import { parseCli, type Section, type Settings } from './lib/settings.ts';
@@ -32,6 +34,7 @@ interface Results {
   sessions?: SessionsResult & { machine: MachineInfo };
   refresh?: RefreshResult & { machine: MachineInfo };
   bundle?: BundleResult & { machine: MachineInfo };
+  dpop?: DpopResult & { machine: MachineInfo };
 }
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
@@ -149,6 +152,7 @@ async function main(): Promise<void> {
     if (section === 'sessions') results.sessions = { ...(await runSessions(settings)), machine };
     if (section === 'refresh') results.refresh = { ...(await runRefresh(settings)), machine };
     if (section === 'bundle') results.bundle = { ...(await runBundle()), machine };
+    if (section === 'dpop') results.dpop = { ...(await runDpop(settings.quick ? { rounds: 1, iterations: 500 } : {})), machine };
     console.log(`  ${section} took ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   }
 
@@ -156,6 +160,7 @@ async function main(): Promise<void> {
   if (results.sessions) printSessions(results.sessions);
   if (results.refresh) printRefresh(results.refresh);
   if (results.bundle) printBundle(results.bundle);
+  if (results.dpop) printDpop(results.dpop);
 
   const seconds = Math.round((Date.now() - started) / 1000);
   results.runs = [{ date: results.date, sections, settings, seconds }, ...results.runs].slice(0, 10);

@@ -16,7 +16,7 @@ export interface Settings {
   rateDurationS: number;
 }
 
-const SECTIONS = ['proxy', 'sessions', 'refresh', 'bundle'] as const;
+const SECTIONS = ['proxy', 'sessions', 'refresh', 'bundle', 'dpop'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface Cli {
@@ -32,8 +32,8 @@ function numberFlag(args: string[], name: string): number | undefined {
   return value;
 }
 
-export const USAGE = `usage: npm run bench -- [proxy|sessions|refresh|bundle ...] [--quick] [--rounds=N] [--duration=S] [--warmup=S] [--connections=N] [--rate=R] [--rate-duration=S]
-  no section names: all four.  --quick: ~1-minute smoke run.`;
+export const USAGE = `usage: npm run bench -- [proxy|sessions|refresh|bundle|dpop ...] [--quick] [--rounds=N] [--duration=S] [--warmup=S] [--connections=N] [--rate=R] [--rate-duration=S]
+  no section names: all five.  --quick: ~1-minute smoke run.`;
 
 /** Parses `process.argv.slice(2)`. */
 export function parseCli(argv: string[]): Cli {

@@ -6,10 +6,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { bindable, freePort } from './free-port.ts';
 
 /** A running test Redis (stop it at the end; its data directory stays in the OS temp dir). */
 export interface TestRedis {
@@ -23,25 +23,10 @@ export interface TestRedis {
   dump(): Promise<Array<{ key: string; value: string }>>;
 }
 
-/** A TCP port free on 127.0.0.1 right now. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
+export { freePort };
 
 /** Whether `port` can be bound on 127.0.0.1 right now. */
-export async function isFree(port: number): Promise<boolean> {
-  const server = createServer();
-  const ok = await new Promise<boolean>((resolve) => {
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => resolve(true));
-  });
-  if (ok) await new Promise<void>((r) => server.close(() => r()));
-  return ok;
-}
+export const isFree = (port: number): Promise<boolean> => bindable(port, '127.0.0.1');
 
 /**
  * Starts `redis-server` with `args` and resolves once it accepts connections. Its

@@ -13,18 +13,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTodoApi, type TodoApi } from '../../demo/api/create-api.ts';
 import { startDemoProvider, type DemoProvider } from '../../demo/provider/create-provider.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 export const BIN = fileURLToPath(new URL('../../packages/bff/bin/portcullis.mjs', import.meta.url));
 export const CLIENT_ID = 'portcullis-server-test';
 
 /** A free TCP port (listen on 0, close). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort };
 
 /** An upstream that answers after `delayMs` with a large JSON body. */
 export interface SlowUpstream {

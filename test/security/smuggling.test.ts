@@ -42,7 +42,13 @@ beforeEach(() => setup.reset());
 const upstreamSaw = () => [...echo.requests.map((r) => `${r.method} ${r.url}`), ...arena.stack.api.requests.map((r) => `${r.method} ${r.path}`)];
 /** The request hidden in each body: signed in and with X-CSRF, so only the framing stops it. */
 const hidden = () => `GET /api/echo/SMUGGLED HTTP/1.1\r\nHost: localhost\r\nCookie: ${cookie}\r\nX-CSRF: 1\r\n\r\n`;
-const head = (extra: string) => `POST /api/echo/x HTTP/1.1\r\nHost: localhost\r\nCookie: ${cookie}\r\nX-CSRF: 1\r\n${extra}`;
+const head = (extra: string, path = '/api/echo/x') => `POST ${path} HTTP/1.1\r\nHost: localhost\r\nCookie: ${cookie}\r\nX-CSRF: 1\r\n${extra}`;
+/**
+ * What reached the upstream besides `POST /echo/x`: a framing case above may have its head
+ * forwarded before the parser refuses its body, and under load the upstream can log it after the
+ * next test began, so the tests below use paths of their own.
+ */
+const sawBesidesCases = () => upstreamSaw().filter((r) => r !== 'POST /echo/x');
 
 describe('browser → BFF: ambiguous framing is refused by the parser (400, closed, nothing upstream)', () => {
   const cases: Array<[string, () => string]> = [
@@ -76,26 +82,27 @@ describe('browser → BFF: ambiguous framing is refused by the parser (400, clos
 
   it.each(cases)('%s', async (_name, bytes) => {
     const exchange = await arena.guard(() => rawHttp(arena.baseUrl, bytes(), { waitMs: 1000 }));
-    expect(upstreamSaw().filter((r) => r.includes('SMUGGLED'))).toEqual([]);
-    expect(upstreamSaw().filter((r) => r.includes('/x') && !r.startsWith('POST'))).toEqual([]);
     expect(exchange.status, exchange.raw.slice(0, 120)).toBe(400);
+    // Nothing at all: not the hidden request, and not the head of the faulty one either.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(upstreamSaw()).toEqual([]);
     expect(exchange.responses).toBe(1);
     expect(exchange.closedByServer).toBe(true);
   });
 
   it("the client's Connection: close is honoured after a proxied response (RFC 9112 §9.6)", async () => {
-    const exchange = await arena.guard(() => rawHttp(arena.baseUrl, head('Content-Length: 2\r\nConnection: close\r\n\r\n{}'), { graceMs: 500 }));
-    expect(upstreamSaw()).toEqual(['POST /echo/x']);
+    const exchange = await arena.guard(() => rawHttp(arena.baseUrl, head('Content-Length: 2\r\nConnection: close\r\n\r\n{}', '/api/echo/close'), { graceMs: 500 }));
+    expect(sawBesidesCases()).toEqual(['POST /echo/close']);
     expect(exchange.status).toBe(200);
     expect(exchange.raw, 'no keep-alive promised to a client that asked for close').not.toMatch(/\r\nconnection: keep-alive/i);
     expect(exchange.closedByServer).toBe(true);
   });
 
   it('a pipelined second request gets its own checks: without cookie and X-CSRF it is refused, not forwarded', async () => {
-    const first = head('Content-Length: 2\r\n\r\n{}');
+    const first = head('Content-Length: 2\r\n\r\n{}', '/api/echo/first');
     const second = 'GET /api/echo/second HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n';
     const exchange = await arena.guard(() => rawHttp(arena.baseUrl, first + second, { responses: 2 }));
-    expect(upstreamSaw()).toEqual(['POST /echo/x']);
+    expect(sawBesidesCases()).toEqual(['POST /echo/first']);
     expect(exchange.responses).toBe(2);
     expect(exchange.raw).toMatch(/HTTP\/1\.1 200[\s\S]*HTTP\/1\.1 403/);
   });

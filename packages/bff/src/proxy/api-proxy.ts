@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import httpProxy from 'http-proxy';
 import type { Bff } from '../context.ts';
-import { BadGateway, CsrfRequired, GatewayTimeout, LengthRequired, PayloadTooLarge, StepUpRequired } from '../errors.ts';
+import { BadGateway, CsrfRequired, GatewayTimeout, InvalidRequest, LengthRequired, PayloadTooLarge, StepUpRequired } from '../errors.ts';
 import { notify } from '../events.ts';
 import type { ResolvedOptions } from '../options.ts';
 import { RepeatedLog } from '../repeated-log.ts';
@@ -139,6 +139,8 @@ export function createApiHandler(bff: Bff, engine: ProxyEngine, route: Route, se
     // Request smuggling: Node's client sends GET/DELETE/OPTIONS bodies without chunked framing, so the
     // upstream would read such a body as the next request on a shared keep-alive connection.
     if (chunked && UNFRAMED_METHODS.has(req.method ?? '')) throw new LengthRequired();
+    // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 request is faulty framing; nothing of it goes upstream.
+    if (chunked && req.httpVersion === '1.0') throw new InvalidRequest('Transfer-Encoding in an HTTP/1.0 request is faulty framing (RFC 9112 §6.1).');
     const tagged = req as Tagged;
     tagged[CLIENT_CONNECTION] = String(req.headers['connection'] ?? '').toLowerCase();
     tagged[DENIED] = denied;

@@ -75,9 +75,9 @@ export function openClient(connection: RedisConnection, commandTimeout: number):
   }
   // Shared by every shape: while Redis is away, a command fails after commandTimeout
   // instead of hanging (the request gets 503), and reconnection goes on by itself.
-  // Auto-pipelining: the GETs of concurrent proxied calls issued in one tick go out in one write
-  // (one syscall, one reply read) instead of one each (bench/).
-  const common = { commandTimeout, maxRetriesPerRequest: 1, connectTimeout: Math.max(commandTimeout, 1000), enableAutoPipelining: true } satisfies RedisOptions;
+  // No auto-pipelining: it halved write syscalls under saturation but bought no throughput, and at a
+  // steady 1,000 req/s it tripled the proxied call's p99 (8.45 vs 2.83 ms, interleaved A/B, bench:ab).
+  const common = { commandTimeout, maxRetriesPerRequest: 1, connectTimeout: Math.max(commandTimeout, 1000) } satisfies RedisOptions;
   if (connection.url !== undefined) {
     const client = new (ioredis().Redis)(connection.url, { ...common, enableOfflineQueue: true, retryStrategy: retry, lazyConnect: false });
     return { client, mode: 'standalone', target: redactUrl(connection.url), secrets: urlSecrets([connection.url]) };
@@ -88,7 +88,6 @@ export function openClient(connection: RedisConnection, commandTimeout: number):
     const first = seeds[0]!;
     const options: ClusterOptions = {
       enableOfflineQueue: true,
-      enableAutoPipelining: true,
       clusterRetryStrategy: retry,
       // Failover: retry soon on MOVED/CLUSTERDOWN/TRYAGAIN; commands give up after commandTimeout anyway.
       retryDelayOnFailover: 100,

@@ -7,15 +7,16 @@
  * `request_uri`; a stolen access token replayed without its key is refused;
  * a BFF with the wrong key is refused by the provider.
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:http';
-import { decodeJwt } from 'jose';
+import { decodeJwt, EmbeddedJWK, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JsonWebKey } from 'node:crypto';
 import { createBff, silentLogger, type SessionState } from '@portcullis/bff';
 import { resolveOptions } from '../../packages/bff/src/options.ts';
 import { checkClient } from '../../packages/bff/src/server/check-client.ts';
 import { startDemoStack, type DemoStack } from '@portcullis/demo/stack';
+import { startUpstream, wsHandshake, type Upstream } from '../helpers/attack.ts';
 import { BffClient } from '../helpers/bff-client.ts';
 import { createKoaApp } from '../helpers/koa.ts';
 import { authOf as authIn, expireAccessToken } from '../helpers/sessions.ts';
@@ -27,12 +28,14 @@ const authOf = async (s: DemoStack, tab: BffClient) => {
 };
 
 let stack: DemoStack;
+let wsUpstream: Upstream;
 /** Every log line of the BFF (all levels), and the secrets seen during the tests: none may appear in a line. */
 const logLines: string[] = [];
 const secrets = new Set<string>();
 const record = (level: string) => (fields: object, message: string) => void logLines.push(`${level} ${message} ${JSON.stringify(fields)}`);
 const capture = { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
 beforeAll(async () => {
+  wsUpstream = await startUpstream();
   stack = await startDemoStack({
     securityProfile: 'fapi2',
     logger: capture,
@@ -41,12 +44,17 @@ beforeAll(async () => {
       apis: [
         { path: '/api/todos', target: `${api.url}/todos`, token: 'user' },
         { path: '/api/machine', target: `${api.url}/whoami`, token: 'client' },
+        { path: '/ws/live', target: `${wsUpstream.url}/socket`, token: 'user', ws: true },
       ],
     }),
+  });
+  stack.server.on('upgrade', (req, socket, head) => {
+    if (!stack.bff.upgrade(req, socket, head)) socket.destroy();
   });
 });
 afterAll(async () => {
   await stack?.stop();
+  await wsUpstream?.close();
 });
 
 describe('profile fapi2 against a FAPI 2.0 provider', () => {
@@ -195,6 +203,19 @@ describe('profile fapi2 against a FAPI 2.0 provider', () => {
     } finally {
       server.close();
     }
+  });
+
+  it('a WebSocket handshake carries the bound token as DPoP with a proof for GET on the upstream URL', async () => {
+    const tab = await BffClient.signedIn(stack.baseUrl, 'alice');
+    const { tokens } = await authOf(stack, tab);
+    const answer = await wsHandshake(stack.baseUrl, '/ws/live/room?x=1', { origin: stack.baseUrl, cookie: tab.jar.cookieHeader(stack.baseUrl)! });
+    expect(answer.status).toBe(101);
+    const seen = wsUpstream.upgrades.at(-1)!;
+    expect(seen.url).toBe('/socket/room?x=1');
+    expect(seen.headers.authorization).toBe(`DPoP ${tokens.accessToken}`);
+    const { payload, protectedHeader } = await jwtVerify(String(seen.headers['dpop']), EmbeddedJWK, { typ: 'dpop+jwt' });
+    expect(payload).toMatchObject({ htm: 'GET', htu: `${wsUpstream.url}/socket/room`, ath: createHash('sha256').update(tokens.accessToken).digest('base64url') });
+    expect(protectedHeader.jwk).not.toHaveProperty('d');
   });
 
   it('no token, DPoP private key or client private key in any log line (all levels)', () => {

@@ -8,11 +8,11 @@
 import type Koa from 'koa';
 import compose from 'koa-compose';
 import type { Bff } from './context.ts';
-import { CsrfRequired, SessionExpired, Unauthenticated } from './errors.ts';
+import { CsrfRequired, Unauthenticated } from './errors.ts';
 import { isSameOriginRequest } from './middleware/csrf-header.ts';
-import { createDpopProof } from './protocol/dpop-proof.ts';
+import { authorizationOf } from './protocol/access-credential.ts';
+import { userCredential, type TokenSession } from './proxy/upstream-credential.ts';
 import { authOf, commitSession, endSession, sessionOf } from './session/session-middleware.ts';
-import type { TokenSet } from './session/user-session.ts';
 
 /** Options of {@link BffMiddleware.requireSession}. */
 export interface RequireSessionOptions {
@@ -41,22 +41,12 @@ export function createRequireSession(bff: Bff, handleErrors: Koa.Middleware, rea
       if (csrf && !isSameOriginRequest(ctx, bff.options.origin)) throw new CsrfRequired();
       const auth = authOf(ctx);
       if (!auth) throw new Unauthenticated();
-      const tokens = async (): Promise<TokenSet> => {
-        try {
-          return await bff.tokens.userTokens({ id: sessionOf(ctx).externalKey, auth });
-        } catch (err) {
-          if (err instanceof SessionExpired) await endSession(ctx, bff.repository, bff.options);
-          throw err;
-        }
-      };
+      // The proxy's own token choice: refreshed when due, a refused refresh token ends the session.
+      const session: TokenSession = { id: sessionOf(ctx).externalKey, auth, end: () => endSession(ctx, bff.repository, bff.options) };
       const state: SessionState = {
         user: { sub: auth.sub, claims: auth.claims },
-        accessToken: async () => (await tokens()).accessToken,
-        authorizationHeaders: async (method, url): Promise<Record<string, string>> => {
-          const { accessToken, tokenType, dpopKey } = await tokens();
-          if (tokenType !== 'DPoP' || !dpopKey) return { authorization: `Bearer ${accessToken}` };
-          return { authorization: `DPoP ${accessToken}`, dpop: createDpopProof(dpopKey, { htm: method.toUpperCase(), htu: url, accessToken }) };
-        },
+        accessToken: async () => (await userCredential(bff, session)).token,
+        authorizationHeaders: async (method, url) => ({ ...authorizationOf(await userCredential(bff, session), { method: method.toUpperCase(), url }) }),
       };
       Object.assign(ctx.state, state);
       // Extend the idle timeout now: the handler may stream its answer, after which no cookie can be set.

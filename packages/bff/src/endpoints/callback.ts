@@ -15,6 +15,7 @@ import type { Bff } from '../context.ts';
 import { AuthorizationError, BffError, InvalidRequest, InvalidState } from '../errors.ts';
 import { notify } from '../events.ts';
 import { preferHtmlErrors } from '../middleware/error-handler.ts';
+import { credentialOf } from '../protocol/access-credential.ts';
 import { checkAccess } from '../protocol/access-policy.ts';
 import { shownClaims } from '../protocol/user-claims.ts';
 import { singleQuery } from '../query.ts';
@@ -73,7 +74,7 @@ export function callbackEndpoint(bff: Bff): Koa.Middleware {
     }
     if (options.userinfo) {
       // Thin ID tokens (Keycloak, Entra ID): the rest of the user's claims. The ID token's verified claims win a conflict.
-      const extra = await provider.userinfo(tokens.accessToken, tokens.claims.sub, tokens.tokenType === 'DPoP' ? tokens.dpopKey : undefined);
+      const extra = await provider.userinfo(credentialOf(tokens), tokens.claims.sub);
       if (extra) tokens = { ...tokens, claims: { ...extra, ...tokens.claims } };
     }
     await checkAccess(

@@ -5,7 +5,7 @@
  */
 import type Koa from 'koa';
 import type { Bff } from '../context.ts';
-import { dpopThumbprint } from '../protocol/dpop-key.ts';
+import { jwkThumbprint } from '../protocol/jwk-thumbprint.ts';
 import { sessionDeadline } from '../session/lifetime.ts';
 import { idleDeadline } from '../session/record.ts';
 import { authOf, sessionOf } from '../session/session-middleware.ts';
@@ -35,7 +35,7 @@ export function diagnosticsEndpoint(bff: Bff): Koa.Middleware {
             accessToken: {
               present: true,
               type: auth.tokens.tokenType ?? 'Bearer',
-              ...(auth.tokens.dpopKey ? { dpopJkt: dpopThumbprint(auth.tokens.dpopKey) } : {}),
+              ...(auth.tokens.dpopKey ? { dpopJkt: jwkThumbprint(auth.tokens.dpopKey) } : {}),
               expiresAt: iso(auth.tokens.expiresAt * 1000),
               expiresInSeconds: auth.tokens.expiresAt - Math.floor(Date.now() / 1000),
             },

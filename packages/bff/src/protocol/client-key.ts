@@ -3,7 +3,8 @@
  * PEM (PKCS#8, SEC1 or PKCS#1) or a private JWK, its signing algorithm
  * derived from its type, and its public JWK for `GET /bff/jwks`.
  */
-import { createHash, createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { jwkThumbprint } from './jwk-thumbprint.ts';
 
 /** A private key as the options accept it: PEM text or a private JWK. */
 export type ClientPrivateKeyInput = string | JsonWebKey;
@@ -35,7 +36,7 @@ export function readClientKey(input: ClientPrivateKeyInput): ClientKey {
   const pub = createPublicKey(key).export({ format: 'jwk' });
   const given = typeof input === 'object' && typeof input['kid'] === 'string' ? input['kid'] : undefined;
   // Without a kid of its own, the RFC 7638 thumbprint: stable, so the registration keeps matching.
-  const kid = given ?? thumbprint(pub);
+  const kid = given ?? jwkThumbprint(pub);
   return { key, alg, kid, publicJwk: { ...pub, kid, alg, use: 'sig' } };
 }
 
@@ -49,9 +50,4 @@ function algorithmOf(key: KeyObject): ClientKey['alg'] {
   // RSA: PS256, the one RSA algorithm FAPI 2.0 allows.
   if ((type === 'rsa' || type === 'rsa-pss') && (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048) return 'PS256';
   throw new TypeError('must be an EC (P-256, P-384, P-521), Ed25519 or RSA (2048 bits or more) private key');
-}
-
-function thumbprint(jwk: JsonWebKey): string {
-  const members = jwk.kty === 'EC' ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y } : jwk.kty === 'OKP' ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x } : { e: jwk.e, kty: jwk.kty, n: jwk.n };
-  return createHash('sha256').update(JSON.stringify(members)).digest('base64url');
 }

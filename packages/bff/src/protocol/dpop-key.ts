@@ -4,7 +4,7 @@
  * so that a compromise of one instance's memory does not let every session's
  * tokens be replayed; one per instance for client-credentials tokens.
  */
-import { createHash, createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 
 /** The proof algorithms the BFF can sign with. */
 export type DpopAlgorithm = 'ES256' | 'EdDSA';
@@ -36,13 +36,6 @@ export function publicDpopJwk(jwk: DpopPrivateJwk): DpopPublicJwk {
 /** The algorithm a stored key signs with. */
 export function dpopAlgorithm(jwk: DpopPrivateJwk): DpopAlgorithm {
   return jwk.kty === 'EC' ? 'ES256' : 'EdDSA';
-}
-
-/** RFC 7638 JWK thumbprint (SHA-256, base64url): what a bound token's `cnf.jkt` names. */
-export function dpopThumbprint(jwk: DpopPrivateJwk | DpopPublicJwk): string {
-  const pub = 'd' in jwk ? publicDpopJwk(jwk) : jwk;
-  const members = pub.kty === 'EC' ? { crv: pub.crv, kty: pub.kty, x: pub.x, y: pub.y } : { crv: pub.crv, kty: pub.kty, x: pub.x };
-  return createHash('sha256').update(JSON.stringify(members)).digest('base64url');
 }
 
 const MAX_CACHED = 1000;

@@ -12,10 +12,12 @@ import { BffError, InvalidToken, TemporarilyUnavailable } from '../errors.ts';
 import type { ResolvedOptions } from '../options.ts';
 import type { TokenCipher } from '../session/crypto.ts';
 import type { SessionStore } from '../session/store.ts';
+import type { AccessCredential } from './access-credential.ts';
 import type { ClientAuthConfig } from './client-auth.ts';
-import { dpopThumbprint, generateDpopKey, type DpopPrivateJwk } from './dpop-key.ts';
+import { generateDpopKey, type DpopPrivateJwk } from './dpop-key.ts';
 import { DpopNonces } from './dpop-nonces.ts';
 import { verifyIdToken } from './id-token.ts';
+import { jwkThumbprint } from './jwk-thumbprint.ts';
 import { pushAuthorizationRequest } from './par.ts';
 import { createStateStore } from './state-store.ts';
 import { checkAnswer, postToProvider } from './token-endpoint.ts';
@@ -142,7 +144,7 @@ export class ProviderClient {
         ...(acr_values ? { acr_values } : {}),
         ...(login_hint ? { login_hint } : {}),
         ...(ui_locales ? { ui_locales } : {}),
-        extraQueryParams: { ...configured, ...extra, ...(dpopKey ? { dpop_jkt: dpopThumbprint(dpopKey) } : {}) },
+        extraQueryParams: { ...configured, ...extra, ...(dpopKey ? { dpop_jkt: jwkThumbprint(dpopKey) } : {}) },
       }),
     );
     const metadata = await this.metadata();
@@ -237,11 +239,11 @@ export class ProviderClient {
    * `dpopKey`; JSON, or a JWT verified like an ID token); their `sub` must be `sub`, else `InvalidToken`. `undefined` when the provider
    * advertises no userinfo endpoint.
    */
-  async userinfo(accessToken: string, sub: string, dpopKey?: DpopPrivateJwk): Promise<Record<string, unknown> | undefined> {
+  async userinfo(credential: AccessCredential, sub: string): Promise<Record<string, unknown> | undefined> {
     const { userinfo_endpoint } = await this.metadata();
     if (!userinfo_endpoint) return undefined;
-    const credential = { accessToken, dpopKey, nonce: dpopKey ? this.nonces.get(userinfo_endpoint) : undefined };
-    return fetchUserinfo(userinfo_endpoint, credential, sub, { keys: () => this.keys(), issuer: this.#options.issuer, clientId: this.#options.clientId });
+    const nonce = credential.scheme === 'DPoP' ? this.nonces.get(userinfo_endpoint) : undefined;
+    return fetchUserinfo(userinfo_endpoint, credential, sub, { keys: () => this.keys(), issuer: this.#options.issuer, clientId: this.#options.clientId }, nonce);
   }
 
   /** Revokes a refresh token (RFC 7009) when the provider has a revocation endpoint; `false` when it has none. */

@@ -6,8 +6,7 @@
  */
 import { jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { InvalidToken, TemporarilyUnavailable } from '../errors.ts';
-import type { DpopPrivateJwk } from './dpop-key.ts';
-import { createDpopProof } from './dpop-proof.ts';
+import { authorizationOf, type AccessCredential } from './access-credential.ts';
 
 /** What a signed userinfo response is verified against. */
 export interface UserinfoVerification {
@@ -19,24 +18,12 @@ export interface UserinfoVerification {
 /** Largest userinfo response read. */
 const MAX_BYTES = 64 * 1024;
 
-/** The access token, and its DPoP key when the token is bound (RFC 9449 §7.1: then sent as `DPoP` with a proof). */
-export interface UserinfoCredential {
-  accessToken: string;
-  dpopKey?: DpopPrivateJwk | undefined;
-  /** The provider's last DPoP nonce for this endpoint. */
-  nonce?: string | undefined;
-}
-
-/** GETs `endpoint` with the access token; the claims, whose `sub` equals `sub`. */
-export async function fetchUserinfo(endpoint: string, credential: UserinfoCredential, sub: string, verify: UserinfoVerification): Promise<Record<string, unknown>> {
-  const { accessToken, dpopKey, nonce } = credential;
-  const headers: Record<string, string> = { accept: 'application/json, application/jwt' };
-  if (dpopKey) {
-    headers['authorization'] = `DPoP ${accessToken}`;
-    headers['dpop'] = createDpopProof(dpopKey, { htm: 'GET', htu: endpoint, accessToken, nonce });
-  } else {
-    headers['authorization'] = `Bearer ${accessToken}`;
-  }
+/**
+ * GETs `endpoint` with the access token (a DPoP-bound one with a proof, carrying the provider's
+ * last `nonce`); the claims, whose `sub` equals `sub`.
+ */
+export async function fetchUserinfo(endpoint: string, credential: AccessCredential, sub: string, verify: UserinfoVerification, nonce?: string): Promise<Record<string, unknown>> {
+  const headers = { accept: 'application/json, application/jwt', ...authorizationOf(credential, { method: 'GET', url: endpoint, nonce }) };
   let response: Response;
   try {
     response = await fetch(endpoint, { headers, redirect: 'error', signal: AbortSignal.timeout(10_000) });

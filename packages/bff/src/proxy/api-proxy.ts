@@ -146,7 +146,7 @@ export function createApiHandler(bff: Bff, engine: ProxyEngine, route: Route, se
     tagged[DENIED] = denied;
     // A new object, not deletes on the request's own: those make it a slow dictionary for everything after.
     req.headers = forwardedHeaders(req.headers, { accessToken: credential?.scheme === 'Bearer' ? credential.token : undefined, peerIp: req.socket.remoteAddress ?? '', publicUrl, trustProxy });
-    const url = credential?.scheme === 'DPoP' ? upstreamUrl(route.target, rest) : '';
+    const url = credential?.scheme === 'DPoP' ? upstreamUrl(target, rest) : '';
     presentCredential(req.headers, credential, { method: req.method ?? 'GET', url, nonces: engine.dpop.nonces });
     // Re-frame a streamed body explicitly (Transfer-Encoding is hop-by-hop and was removed above).
     if (chunked) req.headers['transfer-encoding'] = 'chunked';

@@ -10,16 +10,12 @@ import type Koa from 'koa';
 import type { Bff } from '../context.ts';
 import { SessionExpired, Unauthenticated } from '../errors.ts';
 import type { ResolvedOptions } from '../options.ts';
-import type { DpopPrivateJwk } from '../protocol/dpop-key.ts';
+import { authorizationOf, credentialOf, type AccessCredential } from '../protocol/access-credential.ts';
 import type { DpopNonces } from '../protocol/dpop-nonces.ts';
-import { createDpopProof } from '../protocol/dpop-proof.ts';
 import { authOf, endSession, sessionOf } from '../session/session-middleware.ts';
 import type { UserSession } from '../session/user-session.ts';
 
 type Route = ResolvedOptions['apis'][number];
-
-/** A token and how it is presented. */
-export type UpstreamCredential = { scheme: 'Bearer'; token: string } | { scheme: 'DPoP'; token: string; key: DpopPrivateJwk };
 
 /** What the token choice needs of the session: its id and auth, and how to end it. */
 export interface TokenSession {
@@ -30,7 +26,7 @@ export interface TokenSession {
 }
 
 /** The credential a route's request carries (its `token` type), or `undefined` for `none`. */
-export async function chooseCredential(bff: Bff, route: Route, session: TokenSession | undefined): Promise<UpstreamCredential | undefined> {
+export async function chooseCredential(bff: Bff, route: Route, session: TokenSession | undefined): Promise<AccessCredential | undefined> {
   switch (route.token) {
     case 'none':
       return undefined;
@@ -45,7 +41,7 @@ export async function chooseCredential(bff: Bff, route: Route, session: TokenSes
 }
 
 /** {@link chooseCredential} for a Koa context with a session (the WebSocket handshake). */
-export async function credentialFor(bff: Bff, route: Route, ctx: Koa.Context): Promise<UpstreamCredential | undefined> {
+export async function credentialFor(bff: Bff, route: Route, ctx: Koa.Context): Promise<AccessCredential | undefined> {
   const auth = authOf(ctx);
   return chooseCredential(bff, route, auth && { id: sessionOf(ctx).externalKey, auth, end: () => endSession(ctx, bff.repository, bff.options) });
 }
@@ -54,28 +50,22 @@ export async function credentialFor(bff: Bff, route: Route, ctx: Koa.Context): P
  * Sets `Authorization` (and `DPoP`) for a request to `url` with `method`. Call after the browser's
  * headers were rewritten; a `DPoP` header the browser sent never travels on.
  */
-export function presentCredential(headers: IncomingHttpHeaders, credential: UpstreamCredential | undefined, request: { method: string; url: string; nonces: DpopNonces }): void {
+export function presentCredential(headers: IncomingHttpHeaders, credential: AccessCredential | undefined, request: { method: string; url: string; nonces: DpopNonces }): void {
   if (headers['dpop'] !== undefined) delete headers['dpop'];
   if (!credential) return;
-  if (credential.scheme === 'Bearer') {
-    headers['authorization'] = `Bearer ${credential.token}`;
-    return;
-  }
-  headers['authorization'] = `DPoP ${credential.token}`;
-  headers['dpop'] = createDpopProof(credential.key, { htm: request.method, htu: request.url, accessToken: credential.token, nonce: request.nonces.get(request.url) });
+  const nonce = credential.scheme === 'DPoP' ? request.nonces.get(request.url) : undefined;
+  Object.assign(headers, authorizationOf(credential, { method: request.method, url: request.url, nonce }));
 }
 
-async function clientCredential(bff: Bff, route: Route): Promise<UpstreamCredential> {
-  const { accessToken, tokenType } = await bff.clientTokens.token(route.scope, route.resource);
-  const key = bff.provider.instanceDpopKey;
-  return tokenType === 'DPoP' && key ? { scheme: 'DPoP', token: accessToken, key } : { scheme: 'Bearer', token: accessToken };
+async function clientCredential(bff: Bff, route: Route): Promise<AccessCredential> {
+  const token = await bff.clientTokens.token(route.scope, route.resource);
+  return credentialOf({ ...token, dpopKey: bff.provider.instanceDpopKey });
 }
 
 /** The signed-in user's token (refreshed when due); a refused refresh token ends the session. */
-async function userCredential(bff: Bff, session: TokenSession): Promise<UpstreamCredential> {
+export async function userCredential(bff: Bff, session: TokenSession): Promise<AccessCredential> {
   try {
-    const tokens = await bff.tokens.userTokens({ id: session.id, auth: session.auth });
-    return tokens.tokenType === 'DPoP' && tokens.dpopKey ? { scheme: 'DPoP', token: tokens.accessToken, key: tokens.dpopKey } : { scheme: 'Bearer', token: tokens.accessToken };
+    return credentialOf(await bff.tokens.userTokens({ id: session.id, auth: session.auth }));
   } catch (err) {
     if (err instanceof SessionExpired) await session.end();
     throw err;

@@ -15,7 +15,8 @@ import { BffError } from '../errors.ts';
 import type { ResolvedOptions } from '../options.ts';
 import { commitSession } from '../session/session-middleware.ts';
 import type { ProxyEngine } from './api-proxy.ts';
-import { credentialFor, presentCredential, type UpstreamCredential } from './upstream-credential.ts';
+import type { AccessCredential } from '../protocol/access-credential.ts';
+import { credentialFor, presentCredential } from './upstream-credential.ts';
 import { rewriteHeaders } from './forwarded-headers.ts';
 import { pathBelow, upstreamUrl } from './upstream-path.ts';
 
@@ -40,14 +41,15 @@ export function createUpgradeHandler(bff: Bff, engine: ProxyEngine, session: Koa
   async function forward(route: Route, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     if (req.headers.origin !== bff.options.origin) return refuse(socket, 403, 'Forbidden');
     const ctx = app.createContext(req, new ServerResponse(req));
-    let credential: UpstreamCredential | undefined;
+    const { target, agent } = engine.upstream(route);
+    let credential: AccessCredential | undefined;
     let url = '';
     const handshake = compose([
       session,
       async (c: Koa.Context) => {
         const rest = pathBelow(c.path, route.path);
         credential = await credentialFor(bff, route, c);
-        url = upstreamUrl(route.target, rest);
+        url = upstreamUrl(target, rest);
         await commitSession(c);
         req.url = `${rest}${c.search}`;
       },
@@ -62,7 +64,6 @@ export function createUpgradeHandler(bff: Bff, engine: ProxyEngine, session: Koa
     });
     // The handshake is a GET to the API's URL: that is what a DPoP proof for it names.
     presentCredential(req.headers, credential, { method: 'GET', url, nonces: engine.dpop.nonces });
-    const { target, agent } = engine.upstream(route);
     engine.proxy.ws(req, socket, head, { target, agent }, (err: NodeJS.ErrnoException) => {
       bff.logger.warn({ route: route.path, code: err.code }, 'upstream WebSocket failed');
       refuse(socket, 502, 'Bad Gateway');

@@ -38,9 +38,4 @@ export class ClientCredentials {
     this.#cache.set(key, fresh);
     return fresh;
   }
-
-  /** A valid client access token for `scope` and `resource`. */
-  async accessToken(scope?: string, resource?: string): Promise<string> {
-    return (await this.token(scope, resource)).accessToken;
-  }
 }

@@ -7,6 +7,7 @@
  * not wait for it, and a failure keeps the claims the session had.
  */
 import type { BffLogger } from '../logger.ts';
+import { credentialOf } from '../protocol/access-credential.ts';
 import { summarize } from '../middleware/error-handler.ts';
 import type { ProviderClient } from '../protocol/provider-client.ts';
 import { storeTtl } from '../session/record.ts';
@@ -35,7 +36,7 @@ export interface RefreshedSession {
 export async function renewClaims(deps: RefreshedClaimsDeps, refreshed: RefreshedSession): Promise<void> {
   const { id, sub, tokens, idTokenClaims } = refreshed;
   try {
-    const userinfo = await deps.provider.userinfo(tokens.accessToken, sub, tokens.tokenType === 'DPoP' ? tokens.dpopKey : undefined);
+    const userinfo = await deps.provider.userinfo(credentialOf(tokens), sub);
     if (!userinfo) return;
     const claims = deps.shown({ ...userinfo, ...idTokenClaims });
     await deps.repository.update(

@@ -83,16 +83,11 @@ export class TokenManager {
   }
 
   /**
-   * The session's access token, refreshed first when due (and `session.auth.tokens` replaced).
-   * Throws `SessionExpired` when the refresh token is refused (the caller ends the session),
-   * `TemporarilyUnavailable` (session kept) when the token has expired and the provider or the
-   * store cannot be reached.
+   * The session's tokens (access token, its type and DPoP key), refreshed first when due (and
+   * `session.auth.tokens` replaced). Throws `SessionExpired` when the refresh token is refused (the
+   * caller ends the session), `TemporarilyUnavailable` (session kept) when the token has expired and
+   * the provider or the store cannot be reached.
    */
-  async userAccessToken(session: SignedInSession): Promise<string> {
-    return (await this.userTokens(session)).accessToken;
-  }
-
-  /** {@link userAccessToken} with the whole token set (its type and DPoP key). */
   async userTokens(session: SignedInSession): Promise<TokenSet> {
     const { auth } = session;
     auth.tokens = this.#unsaved.newest(session.id, auth.tokens);

@@ -2,7 +2,8 @@
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { dpopThumbprint, generateDpopKey, publicDpopJwk } from '../../src/protocol/dpop-key.ts';
+import { generateDpopKey, publicDpopJwk } from '../../src/protocol/dpop-key.ts';
+import { jwkThumbprint } from '../../src/protocol/jwk-thumbprint.ts';
 import { createDpopProof, proofUrl } from '../../src/protocol/dpop-proof.ts';
 
 describe('createDpopProof', () => {
@@ -23,9 +24,9 @@ describe('createDpopProof', () => {
 
   it('the thumbprint is RFC 7638 (what cnf.jkt names)', async () => {
     const key = generateDpopKey('ES256');
-    expect(dpopThumbprint(key)).toBe(await calculateJwkThumbprint(publicDpopJwk(key)));
+    expect(jwkThumbprint(key)).toBe(await calculateJwkThumbprint(publicDpopJwk(key)));
     const proof = createDpopProof(key, { htm: 'GET', htu: 'https://a.example/' });
-    expect(await calculateJwkThumbprint(decodeProtectedHeader(proof).jwk!)).toBe(dpopThumbprint(key));
+    expect(await calculateJwkThumbprint(decodeProtectedHeader(proof).jwk!)).toBe(jwkThumbprint(key));
   });
 
   it('proofUrl drops query and fragment only', () => {

@@ -34,42 +34,42 @@ describe('fetchUserinfo', () => {
   it('sends a DPoP-bound token as DPoP with a proof for this GET (ath, nonce); a bearer token without one', async () => {
     answer = { status: 200, body: JSON.stringify({ sub: 'alice' }) };
     const key = generateDpopKey('ES256');
-    await fetchUserinfo(url, { accessToken: 'bound', dpopKey: key, nonce: 'n1' }, 'alice', verify);
+    await fetchUserinfo(url, { scheme: 'DPoP', token: 'bound', key }, 'alice', verify, 'n1');
     expect(seen).toBe('DPoP bound');
     const { payload } = await jwtVerify(seenProof!, EmbeddedJWK, { typ: 'dpop+jwt' });
     expect(payload).toMatchObject({ htm: 'GET', htu: url, nonce: 'n1', ath: createHash('sha256').update('bound').digest('base64url') });
-    await fetchUserinfo(url, { accessToken: 'plain' }, 'alice', verify);
+    await fetchUserinfo(url, { scheme: 'Bearer', token: 'plain' }, 'alice', verify);
     expect(seen).toBe('Bearer plain');
     expect(seenProof).toBeUndefined();
   });
 
   it('returns the claims with the bearer token sent', async () => {
     answer = { status: 200, body: JSON.stringify({ sub: 'alice', email: 'a@example.com' }) };
-    expect(await fetchUserinfo(url, { accessToken: 'at-1' }, 'alice', verify)).toEqual({ sub: 'alice', email: 'a@example.com' });
+    expect(await fetchUserinfo(url, { scheme: 'Bearer', token: 'at-1' }, 'alice', verify)).toEqual({ sub: 'alice', email: 'a@example.com' });
     expect(seen).toBe('Bearer at-1');
   });
 
   it('refuses claims about another subject, or none, with invalid_token', async () => {
     for (const body of [{ sub: 'mallory' }, { email: 'x' }]) {
       answer = { status: 200, body: JSON.stringify(body) };
-      await expect(fetchUserinfo(url, { accessToken: 'at' }, 'alice', verify)).rejects.toBeInstanceOf(InvalidToken);
+      await expect(fetchUserinfo(url, { scheme: 'Bearer', token: 'at' }, 'alice', verify)).rejects.toBeInstanceOf(InvalidToken);
     }
     answer = { status: 200, body: 'not json' };
-    await expect(fetchUserinfo(url, { accessToken: 'at' }, 'alice', verify)).rejects.toBeInstanceOf(InvalidToken);
+    await expect(fetchUserinfo(url, { scheme: 'Bearer', token: 'at' }, 'alice', verify)).rejects.toBeInstanceOf(InvalidToken);
     answer = { status: 200, body: '[]' };
-    await expect(fetchUserinfo(url, { accessToken: 'at' }, 'alice', verify)).rejects.toBeInstanceOf(InvalidToken);
+    await expect(fetchUserinfo(url, { scheme: 'Bearer', token: 'at' }, 'alice', verify)).rejects.toBeInstanceOf(InvalidToken);
   });
 
   it('a refused token is invalid_token; a provider failure is temporary', async () => {
     answer = { status: 401, body: '' };
-    await expect(fetchUserinfo(url, { accessToken: 'at' }, 'alice', verify)).rejects.toBeInstanceOf(InvalidToken);
+    await expect(fetchUserinfo(url, { scheme: 'Bearer', token: 'at' }, 'alice', verify)).rejects.toBeInstanceOf(InvalidToken);
     answer = { status: 503, body: '' };
-    await expect(fetchUserinfo(url, { accessToken: 'at' }, 'alice', verify)).rejects.toBeInstanceOf(TemporarilyUnavailable);
-    await expect(fetchUserinfo('http://127.0.0.1:9/userinfo', { accessToken: 'at' }, 'alice', verify)).rejects.toBeInstanceOf(TemporarilyUnavailable);
+    await expect(fetchUserinfo(url, { scheme: 'Bearer', token: 'at' }, 'alice', verify)).rejects.toBeInstanceOf(TemporarilyUnavailable);
+    await expect(fetchUserinfo('http://127.0.0.1:9/userinfo', { scheme: 'Bearer', token: 'at' }, 'alice', verify)).rejects.toBeInstanceOf(TemporarilyUnavailable);
   });
 
   it('a signed response that does not verify is invalid_token', async () => {
     answer = { status: 200, body: 'a.b.c', type: 'application/jwt' };
-    await expect(fetchUserinfo(url, { accessToken: 'at' }, 'alice', verify)).rejects.toBeInstanceOf(InvalidToken);
+    await expect(fetchUserinfo(url, { scheme: 'Bearer', token: 'at' }, 'alice', verify)).rejects.toBeInstanceOf(InvalidToken);
   });
 });

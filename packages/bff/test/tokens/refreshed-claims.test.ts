@@ -40,7 +40,7 @@ describe('renewClaims', () => {
     const { deps, tokens, claims, calls } = await setup(async () => ({ sub: 'alice', name: 'New', picture: 'p.png' }));
     await renewClaims(deps, { id: 's1', sub: 'alice', tokens, idTokenClaims: { sub: 'alice', name: 'From ID token' } });
     expect(await claims()).toEqual({ sub: 'alice', name: 'From ID token', email: 'a@example.com', picture: 'p.png' });
-    expect(calls[0]).toEqual(['AT-1', 'alice', undefined]);
+    expect(calls[0]).toEqual([{ scheme: 'Bearer', token: 'AT-1' }, 'alice']);
   });
 
   it('keeps the claims when userinfo fails, is absent, or the session ended; never throws', async () => {

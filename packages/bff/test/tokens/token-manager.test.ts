@@ -13,7 +13,10 @@ import { MemorySessionStore } from '../../src/session/memory-store.ts';
 import { SessionRepository } from '../../src/session/repository.ts';
 import type { SessionRecord } from '../../src/session/store.ts';
 import type { TokenSet, UserSession } from '../../src/session/user-session.ts';
-import { TokenManager } from '../../src/tokens/token-manager.ts';
+import { TokenManager, type SignedInSession } from '../../src/tokens/token-manager.ts';
+
+/** The access token the manager hands out for `session` (refreshed when due). */
+const accessToken = async (manager: TokenManager, session: SignedInSession): Promise<string> => (await manager.userTokens(session)).accessToken;
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -85,14 +88,14 @@ async function setup(tokens: Partial<TokenSet> = {}) {
 describe('TokenManager', () => {
   it('does not refresh a token outside the skew', async () => {
     const { provider, manager, session } = await setup({ expiresAt: now() + 3600, issuedAt: now() });
-    expect(await manager.userAccessToken(await session())).toBe('AT-0');
+    expect(await accessToken(manager, await session())).toBe('AT-0');
     expect(provider.grants).toBe(0);
   });
 
   it('refreshes once for 20 concurrent calls and stores the rotated refresh token', async () => {
     const { provider, manager, session, repository } = await setup();
     provider.delayMs = 20;
-    const tokens = await Promise.all(Array.from({ length: 20 }, async () => manager.userAccessToken(await session())));
+    const tokens = await Promise.all(Array.from({ length: 20 }, async () => accessToken(manager, await session())));
     expect(new Set(tokens)).toEqual(new Set(['AT-1']));
     expect(provider.grants).toBe(1);
     expect(((await repository.get('s1'))!['auth'] as UserSession).tokens.refreshToken).toBe('RT-1');
@@ -101,25 +104,25 @@ describe('TokenManager', () => {
   it('provider unreachable, token still valid: the call goes on with it, and a backoff spares the provider', async () => {
     const { provider, manager, session } = await setup({ expiresAt: now() + 30 });
     provider.fail = new TypeError('fetch failed');
-    expect(await manager.userAccessToken(await session())).toBe('AT-0');
-    expect(await manager.userAccessToken(await session())).toBe('AT-0');
+    expect(await accessToken(manager, await session())).toBe('AT-0');
+    expect(await accessToken(manager, await session())).toBe('AT-0');
     expect(provider.grants).toBe(1);
   });
 
   it('provider unreachable, token expired: 503, session kept', async () => {
     const { provider, manager, session, repository } = await setup();
     provider.fail = new TypeError('fetch failed');
-    await expect(manager.userAccessToken(await session())).rejects.toBeInstanceOf(TemporarilyUnavailable);
+    await expect(accessToken(manager, await session())).rejects.toBeInstanceOf(TemporarilyUnavailable);
     expect(await repository.get('s1')).toBeDefined();
   });
 
   it('a provider error other than invalid_grant with a valid token carries on; invalid_grant ends the session', async () => {
     const { provider, manager, session } = await setup({ expiresAt: now() + 30 });
     provider.fail = new ErrorResponse({ error: 'server_error' } as never);
-    expect(await manager.userAccessToken(await session())).toBe('AT-0');
+    expect(await accessToken(manager, await session())).toBe('AT-0');
     const second = await setup();
     second.provider.fail = new ErrorResponse({ error: 'invalid_grant' } as never);
-    await expect(second.manager.userAccessToken(await second.session())).rejects.toBeInstanceOf(SessionExpired);
+    await expect(accessToken(second.manager, await second.session())).rejects.toBeInstanceOf(SessionExpired);
   });
 
   it('store down after the provider answered: the new token is used, held, and stored once the store is back', async () => {
@@ -127,10 +130,10 @@ describe('TokenManager', () => {
     provider.onGrant = async () => {
       store.writesDown = true;
     };
-    expect(await manager.userAccessToken(await session())).toBe('AT-1');
+    expect(await accessToken(manager, await session())).toBe('AT-1');
     expect(manager.unsavedCount).toBe(1);
     // Another call meanwhile reads the old record, but uses the held tokens: no second grant with the dead RT-0.
-    expect(await manager.userAccessToken(await session())).toBe('AT-1');
+    expect(await accessToken(manager, await session())).toBe('AT-1');
     expect(provider.grants).toBe(1);
     store.writesDown = false;
     await expect.poll(async () => ((await repository.get('s1'))!['auth'] as UserSession).tokens.refreshToken, { timeout: 3000 }).toBe('RT-1');
@@ -140,16 +143,16 @@ describe('TokenManager', () => {
   it('a session ended while its refresh runs stays ended, and the new refresh token is revoked', async () => {
     const { provider, manager, session, repository } = await setup();
     provider.onGrant = async () => repository.destroy('s1');
-    await expect(manager.userAccessToken(await session())).rejects.toBeInstanceOf(SessionExpired);
+    await expect(accessToken(manager, await session())).rejects.toBeInstanceOf(SessionExpired);
     expect(await repository.get('s1')).toBeUndefined();
     expect(provider.revoked).toEqual(['RT-1']);
   });
 
   it('without a refresh token, rides the access token until it expires, then ends the session', async () => {
     const { provider, manager, session } = await setup({ refreshToken: undefined, expiresAt: now() + 30 });
-    expect(await manager.userAccessToken(await session())).toBe('AT-0');
+    expect(await accessToken(manager, await session())).toBe('AT-0');
     const expired = await setup({ refreshToken: undefined });
-    await expect(expired.manager.userAccessToken(await expired.session())).rejects.toBeInstanceOf(SessionExpired);
+    await expect(accessToken(expired.manager, await expired.session())).rejects.toBeInstanceOf(SessionExpired);
     expect(provider.grants).toBe(0);
   });
 });

@@ -6,11 +6,9 @@
  * must see no token, no DPoP key and no client key, and its only
  * authorization request must carry nothing but `client_id` and `request_uri`.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { silentLogger, type SessionRecord, type TokenSet, type UserSession } from '@portcullis/bff';
 import { startDemoStack, type DemoStack } from '@portcullis/demo/stack';
 import { calculateJwkThumbprint, decodeJwt, type JWK } from 'jose';
@@ -21,6 +19,7 @@ import { BffClient } from '../helpers/bff-client.ts';
 import { freePort } from '../integration/server-harness.ts';
 import { confirmProviderLogout, consoleProblems, ensureSpaBuilt, launchChromium, logInFromHome, openTab, SPA_DIST, todoTitles } from '../helpers/browser.ts';
 import { internalsOf } from '../../packages/bff/src/internals.ts';
+import { startDemoProcess, type DemoProcess } from '../helpers/demo-process.ts';
 
 const ACCESS_TOKEN_TTL = 4;
 let stack: DemoStack;
@@ -220,21 +219,11 @@ describe('npm run demo with DEMO_SECURITY_PROFILE=fapi2', () => {
     const [bff, provider, api] = [await freePort(), await freePort(), await freePort()];
     const tmp = mkdtempSync(join(tmpdir(), 'fapi2-demo-test-'));
     const ports = { DEMO_BFF_PORT: String(bff), DEMO_PROVIDER_PORT: String(provider), DEMO_API_PORT: String(api) };
-    const child = spawn(process.execPath, ['--import', 'tsx', 'demo/start.ts'], {
-      cwd: fileURLToPath(new URL('../../', import.meta.url)),
-      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], TMPDIR: tmp, DEMO_SECURITY_PROFILE: 'fapi2', ...ports },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    for (const stream of [child.stdout!, child.stderr!]) stream.on('data', (c: Buffer) => (output += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    let demo: DemoProcess | undefined;
     try {
-      const deadline = Date.now() + 20_000;
-      while (!output.includes('Portcullis demo is ready')) {
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the demo did not start:\n${output}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      expect(output).toContain('FAPI 2.0');
+      demo = await startDemoProcess({ TMPDIR: tmp, DEMO_SECURITY_PROFILE: 'fapi2', ...ports });
+      const { child, exited } = demo;
+      expect(demo.output()).toContain('FAPI 2.0');
       const dirs = readdirSync(tmp).filter((name) => name.startsWith('portcullis-demo-'));
       expect(dirs).toHaveLength(1);
       expect(statSync(join(tmp, dirs[0]!)).mode & 0o777).toBe(0o700);
@@ -253,7 +242,7 @@ describe('npm run demo with DEMO_SECURITY_PROFILE=fapi2', () => {
       expect(await exited).toBe(0);
       expect(readdirSync(tmp).filter((name) => name.startsWith('portcullis-demo-'))).toEqual([]); // (tsx keeps its cache there)
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      if (demo?.child.exitCode === null) demo.child.kill('SIGKILL');
       rmSync(tmp, { recursive: true, force: true });
     }
   });

@@ -6,14 +6,11 @@
  * first redirect to the callback, the SPA is Vite's (HMR client, sources, not
  * the build), and Ctrl-C stops everything.
  */
-import { spawn } from 'node:child_process';
 import { request } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { BffClient } from '../helpers/bff-client.ts';
 import { freePort } from './server-harness.ts';
-
-const root = fileURLToPath(new URL('../../', import.meta.url));
+import { startDemoProcess } from '../helpers/demo-process.ts';
 
 /** A WebSocket handshake with Vite's HMR protocol: the status line it answers. */
 function hmrHandshake(port: number): Promise<number> {
@@ -37,31 +34,12 @@ function hmrHandshake(port: number): Promise<number> {
 describe('DEMO_SPA_DEV=1 npm run demo', () => {
   it('logs in through the Vite dev server, which proxies /bff and /api to the BFF', async () => {
     const [bff, provider, api, vite] = [await freePort(), await freePort(), await freePort(), await freePort()];
-    const child = spawn(process.execPath, ['--import', 'tsx', 'demo/start.ts'], {
-      cwd: root,
-      env: {
-        PATH: process.env['PATH'],
-        HOME: process.env['HOME'],
-        DEMO_SPA_DEV: '1',
-        DEMO_BFF_PORT: String(bff),
-        DEMO_PROVIDER_PORT: String(provider),
-        DEMO_API_PORT: String(api),
-        DEMO_VITE_PORT: String(vite),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const env = { DEMO_SPA_DEV: '1', DEMO_BFF_PORT: String(bff), DEMO_PROVIDER_PORT: String(provider), DEMO_API_PORT: String(api), DEMO_VITE_PORT: String(vite) };
+    const demo = await startDemoProcess(env, { timeoutMs: 40_000 });
+    const { child, exited } = demo;
     try {
-      const deadline = Date.now() + 40_000;
-      while (!output.includes('Portcullis demo is ready')) {
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the demo did not start:\n${output}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
       const origin = `http://localhost:${vite}`;
-      expect(output).toContain(`Open        ${origin}   (Vite dev server with HMR; /bff and /api proxied to the BFF on http://localhost:${bff})`);
+      expect(demo.output()).toContain(`Open        ${origin}   (Vite dev server with HMR; /bff and /api proxied to the BFF on http://localhost:${bff})`);
 
       // The page is Vite's: sources and the HMR client, not the build.
       const page = await (await fetch(`${origin}/`)).text();

@@ -4,14 +4,12 @@
  * URL once the child is ready, a login works through it, and SIGINT stops
  * everything, the child included.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureSpaBuilt } from '../helpers/browser.ts';
 import { BffClient } from '../helpers/bff-client.ts';
 import { freePort } from './server-harness.ts';
-
-const root = fileURLToPath(new URL('../../', import.meta.url));
+import { startDemoProcess } from '../helpers/demo-process.ts';
 
 const alive = (pid: number): boolean => {
   try {
@@ -28,24 +26,12 @@ describe('npm run demo', () => {
 
   it('runs the BFF through portcullis serve, and Ctrl-C stops everything', async () => {
     const [bff, provider, api] = [await freePort(), await freePort(), await freePort()];
-    const child = spawn(process.execPath, ['--import', 'tsx', 'demo/start.ts'], {
-      cwd: root,
-      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], DEMO_BFF_PORT: String(bff), DEMO_PROVIDER_PORT: String(provider), DEMO_API_PORT: String(api) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const demo = await startDemoProcess({ DEMO_BFF_PORT: String(bff), DEMO_PROVIDER_PORT: String(provider), DEMO_API_PORT: String(api) });
+    const { child, exited } = demo;
     try {
-      const deadline = Date.now() + 20_000;
-      while (!output.includes('Portcullis demo is ready')) {
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the demo did not start:\n${output}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
       const baseUrl = `http://localhost:${bff}`;
-      expect(output).toContain(`Open        ${baseUrl}`);
-      expect(output).toContain('portcullis serve --config demo/portcullis.config.json');
+      expect(demo.output()).toContain(`Open        ${baseUrl}`);
+      expect(demo.output()).toContain('portcullis serve --config demo/portcullis.config.json');
 
       const tab = new BffClient(baseUrl);
       await tab.login('alice');
@@ -62,7 +48,7 @@ describe('npm run demo', () => {
       child.kill('SIGINT');
       expect(await exited).toBe(0);
       expect(alive(bffPid)).toBe(false);
-      expect(output).toMatch(/shutting down/);
+      expect(demo.output()).toMatch(/shutting down/);
       await expect(fetch(`${baseUrl}/healthz`)).rejects.toThrow();
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');

@@ -13,6 +13,18 @@ import type { ClientKey } from './client-key.ts';
 export type ClientAuthConfig =
   { method: 'client_secret_basic' | 'client_secret_post'; clientId: string; clientSecret: string } | { method: 'private_key_jwt'; clientId: string; key: ClientKey; issuer: string };
 
+/** The client authentication of resolved options (`clientKey` is there for `private_key_jwt`, checked at start-up). */
+export function clientAuthConfig(options: {
+  clientAuthentication: ClientAuthConfig['method'];
+  clientId: string;
+  clientSecret?: string | undefined;
+  clientKey?: ClientKey | undefined;
+  issuer: string;
+}): ClientAuthConfig {
+  if (options.clientAuthentication === 'private_key_jwt') return { method: 'private_key_jwt', clientId: options.clientId, key: options.clientKey!, issuer: options.issuer };
+  return { method: options.clientAuthentication, clientId: options.clientId, clientSecret: options.clientSecret ?? '' };
+}
+
 /** Seconds a client assertion is valid: just long enough for one request. */
 const ASSERTION_LIFETIME = 60;
 

@@ -13,7 +13,7 @@ import type { ResolvedOptions } from '../options.ts';
 import type { TokenCipher } from '../session/crypto.ts';
 import type { SessionStore } from '../session/store.ts';
 import type { AccessCredential } from './access-credential.ts';
-import type { ClientAuthConfig } from './client-auth.ts';
+import { clientAuthConfig, type ClientAuthConfig } from './client-auth.ts';
 import { generateDpopKey, type DpopPrivateJwk } from './dpop-key.ts';
 import { DpopNonces } from './dpop-nonces.ts';
 import { verifyIdToken } from './id-token.ts';
@@ -83,10 +83,7 @@ export class ProviderClient {
 
   constructor(options: ResolvedOptions, store: SessionStore, cipher: TokenCipher) {
     this.#options = options;
-    this.#auth =
-      options.clientAuthentication === 'private_key_jwt'
-        ? { method: 'private_key_jwt', clientId: options.clientId, key: options.clientKey!, issuer: options.issuer }
-        : { method: options.clientAuthentication, clientId: options.clientId, clientSecret: options.clientSecret! };
+    this.#auth = clientAuthConfig(options);
     this.#instanceKey = options.dpop ? generateDpopKey(options.dpop) : undefined;
     this.oidc = new OidcClient({
       authority: options.issuer,

@@ -22,6 +22,10 @@ export interface ProviderPost {
   auth: ClientAuthConfig;
   /** Sign a DPoP proof with this key (token and PAR requests of a DPoP client). */
   dpop?: { key: DpopPrivateJwk; nonces: DpopNonces };
+  /** Milliseconds the provider gets to answer. Default 10 000. */
+  timeoutMs?: number;
+  /** The fetch to use (`portcullis check` takes one). Default the global fetch. */
+  fetch?: typeof fetch;
 }
 
 /** A provider's JSON answer: status and body (`{}` when it was not JSON). */
@@ -54,14 +58,14 @@ export function checkAnswer(answer: ProviderAnswer, what: string): Record<string
   throw new TemporarilyUnavailable(`The identity provider's ${what} answered HTTP ${status}.`);
 }
 
-async function send({ url, form, auth, dpop }: ProviderPost): Promise<ProviderAnswer> {
+async function send({ url, form, auth, dpop, timeoutMs = TIMEOUT_MS, fetch: fetchImpl = fetch }: ProviderPost): Promise<ProviderAnswer> {
   const body = new URLSearchParams();
   for (const [name, value] of Object.entries(form)) if (value !== undefined) body.set(name, value);
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
   // A fresh assertion (own jti) and a fresh proof for each attempt: both are single use.
   await authenticateClient(auth, body, headers);
   if (dpop) headers['dpop'] = createDpopProof(dpop.key, { htm: 'POST', htu: url, nonce: dpop.nonces.get(url) });
-  const response = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'error' });
+  const response = await fetchImpl(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
   dpop?.nonces.remember(url, response.headers.get('dpop-nonce'));
   const text = await response.text();
   let json: Record<string, unknown> = {};

@@ -14,9 +14,10 @@
  * environment variable that set it, never the value.
  */
 import { randomBytes } from 'node:crypto';
-import { authenticateClient, type ClientAuthConfig } from '../protocol/client-auth.ts';
+import { clientAuthConfig } from '../protocol/client-auth.ts';
 import type { ClientKey } from '../protocol/client-key.ts';
 import type { EndSessionStyle } from '../protocol/profiles.ts';
+import { postToProvider } from '../protocol/token-endpoint.ts';
 import { networkReason } from './health.ts';
 
 /** What the credential check needs of the resolved BFF options. */
@@ -160,14 +161,12 @@ async function tryCredentials(input: ClientCheckInput, metadata: Record<string, 
   const method = input.clientAuthentication;
   const where = `${input.clientId} at ${endpoint} (${method})`;
   const attempt = async (): Promise<TokenAnswer> => {
-    const body = new URLSearchParams({ grant_type: 'authorization_code', code: `portcullis-check-${randomBytes(16).toString('base64url')}`, redirect_uri: input.redirectUri });
-    const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' };
-    await authenticateClient(authConfig(input), body, headers);
-    const response = await fetchImpl(endpoint, { method: 'POST', headers, body, redirect: 'error', signal: AbortSignal.timeout(timeoutMs) });
-    const answer = (await response.json().catch(() => undefined)) as { error?: unknown; error_description?: unknown } | undefined;
-    const error = typeof answer?.error === 'string' ? answer.error : undefined;
-    const said = error ? `${error}${typeof answer?.error_description === 'string' ? `: ${answer.error_description.slice(0, 200)}` : ''}` : `HTTP ${response.status}`;
-    return { error, said, status: response.status };
+    const form = { grant_type: 'authorization_code', code: `portcullis-check-${randomBytes(16).toString('base64url')}`, redirect_uri: input.redirectUri };
+    // The request the BFF's code exchange sends (its client authentication), with the check's fetch and timeout.
+    const { status, json } = await postToProvider({ url: endpoint, form, auth: clientAuthConfig(input), fetch: fetchImpl, timeoutMs });
+    const error = typeof json['error'] === 'string' ? json['error'] : undefined;
+    const said = error ? `${error}${typeof json['error_description'] === 'string' ? `: ${json['error_description'].slice(0, 200)}` : ''}` : `HTTP ${status}`;
+    return { error, said, status };
   };
   let answer: TokenAnswer;
   try {
@@ -191,12 +190,6 @@ async function tryCredentials(input: ClientCheckInput, metadata: Record<string, 
   }
   if (answer.status >= 500 || !error) return { ok: false, text: `${where}: FAILED: the token endpoint answered ${said}` };
   return { ok: false, text: `${where}: FAILED: unexpected answer to a token request (${said}): check ${credentialOption(method)} and "clientAuthentication" (${method})` };
-}
-
-/** The client authentication of `input`, as the BFF sends it. */
-function authConfig(input: ClientCheckInput): ClientAuthConfig {
-  if (input.clientAuthentication === 'private_key_jwt') return { method: 'private_key_jwt', clientId: input.clientId, key: input.clientKey!, issuer: input.issuer };
-  return { method: input.clientAuthentication, clientId: input.clientId, clientSecret: input.clientSecret ?? '' };
 }
 
 /** What PAR and DPoP will do with this provider, and what the provider does not offer. */

@@ -49,7 +49,7 @@ export class ProxyEngine {
     // The BFF owns the cookies of its origin: an upstream API does not set any.
     this.proxy.on('proxyRes', (proxyRes, req, res) => {
       // A DPoP call the API answered with a nonce to use: sent again with it (the response is not passed on).
-      if (this.dpop.retried(proxyRes, req, res)) return;
+      if (this.dpop.retried(proxyRes, req)) return;
       // RFC 9470: the API asks for a stronger login. The SPA gets the BFF's own answer; the session stays.
       const challenge = proxyRes.statusCode === 401 ? stepUpChallenge(proxyRes.headers) : undefined;
       if (challenge) {

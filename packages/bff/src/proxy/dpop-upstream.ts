@@ -31,7 +31,7 @@ export class DpopUpstream {
   }
 
   /** Remembers the API's nonce; true when the response was swallowed because the call went again. */
-  retried(proxyRes: IncomingMessage, req: IncomingMessage, _res: ServerResponse): boolean {
+  retried(proxyRes: IncomingMessage, req: IncomingMessage): boolean {
     const call = (req as Tagged)[CALL];
     if (!call) return false;
     this.nonces.remember(call.url, proxyRes.headers['dpop-nonce']);

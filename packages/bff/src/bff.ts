@@ -138,9 +138,11 @@ export function createBff(input: BffOptions): BffMiddleware {
     const match = route(ctx.path);
     if (match?.kind === 'bff') return bffStack(ctx, next);
     if (match?.kind === 'api') {
-      // The handler answers on ctx.res itself, errors included.
+      // The handler answers on ctx.res itself, errors included; Koa's middleware sees the call end with the response.
       ctx.respond = false;
-      return match.route.handle({ req: ctx.req, res: ctx.res, path: ctx.path, search: ctx.search, trustProxy: ctx.app.proxy });
+      await match.route.handle({ req: ctx.req, res: ctx.res, path: ctx.path, search: ctx.search, trustProxy: ctx.app.proxy });
+      if (!ctx.res.closed) await new Promise((resolve) => ctx.res.once('close', resolve));
+      return;
     }
     if (match?.kind === 'noncanonical') {
       return handleErrors(ctx, async () => {

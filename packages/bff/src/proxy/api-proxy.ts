@@ -11,6 +11,8 @@ import httpProxy from 'http-proxy';
 import type { Bff } from '../context.ts';
 import { BadGateway, CsrfRequired, GatewayTimeout, InvalidRequest, LengthRequired, PayloadTooLarge, StepUpRequired } from '../errors.ts';
 import { notify } from '../events.ts';
+import { LATER, type Later } from '../later.ts';
+import type { AccessCredential } from '../protocol/access-credential.ts';
 import type { ResolvedOptions } from '../options.ts';
 import { RepeatedLog } from '../repeated-log.ts';
 import type { LoadedSession, SessionReader } from '../session/proxy-session.ts';
@@ -21,7 +23,7 @@ import { forwardedHeaders } from './forwarded-headers.ts';
 import { deniedHeaders, filterResponseHeaders } from './response-headers.ts';
 import { checkStepUp, stepUpChallenge } from './step-up.ts';
 import { answerError, sameOrigin } from './raw-answer.ts';
-import { chooseCredential, presentCredential, type TokenSession } from './upstream-credential.ts';
+import { chooseCredential, credentialNow, presentCredential, type TokenSession } from './upstream-credential.ts';
 import { pathBelow, upstreamUrl } from './upstream-path.ts';
 
 const DEFAULT_DENIED = deniedHeaders({ remove: [], keep: [] });
@@ -108,8 +110,19 @@ export interface ProxyExchange {
   trustProxy: boolean;
 }
 
-/** Answers one proxied call completely (errors included); resolves once the response is closed. */
-export type ApiHandler = (exchange: ProxyExchange) => Promise<void>;
+/**
+ * Answers one proxied call completely (errors included). A call whose session, token and idle
+ * deadline are at hand is forwarded before it returns (no promise); one that must wait (the
+ * store, a refresh) returns a promise that settles, never rejecting, once the call was forwarded
+ * or answered. Neither waits for the response to finish.
+ */
+export type ApiHandler = (exchange: ProxyExchange) => Promise<void> | undefined;
+
+/** What a call needs once its checks passed: the path below the route and the credential to present. */
+interface Prepared {
+  rest: string;
+  credential: AccessCredential | undefined;
+}
 
 /**
  * The handler of one route, on Node's request and response: both the Koa route and
@@ -123,17 +136,40 @@ export function createApiHandler(bff: Bff, engine: ProxyEngine, route: Route, se
   const publicUrl = new URL(bff.options.origin);
   const { events } = bff.options;
   const stepUp = route.acr !== undefined || route.maxAge !== undefined;
+  // http-proxy copies the options of each call: one object serves every call without a body stream.
+  const plain = { target, agent, proxyTimeout: route.timeout };
 
-  async function proxyCall({ req, res, path, search, trustProxy }: ProxyExchange): Promise<void> {
-    const session = await sessions.load(req.headers.cookie);
+  /** The CSRF, path and step-up checks (throw on failure); the path below the route. */
+  function checked({ req, path }: ProxyExchange, session: LoadedSession | undefined): string {
     if (!sameOrigin(req.headers, bff.options.origin)) throw new CsrfRequired();
     const rest = pathBelow(path, route.path);
     if (session && stepUp) checkStepUp(route, session.auth);
-    const raw = session && new RawTokenSession(session, sessions, res);
+    return rest;
+  }
+
+  /** The checks and the credential without a promise; {@link LATER} (nothing changed) when something must be awaited. */
+  function prepareNow(exchange: ProxyExchange): Prepared | Later {
+    const session = sessions.loadNow(exchange.req.headers.cookie);
+    if (session === LATER) return LATER;
+    const rest = checked(exchange, session);
+    const credential = credentialNow(bff, route, session);
+    // A due idle renewal writes the session before the call goes on: the asynchronous path does it.
+    if (credential === LATER || (session && sessions.renewalDue(session))) return LATER;
+    return { rest, credential };
+  }
+
+  async function prepare(exchange: ProxyExchange): Promise<Prepared> {
+    const session = await sessions.load(exchange.req.headers.cookie);
+    const rest = checked(exchange, session);
+    const raw = session && new RawTokenSession(session, sessions, exchange.res);
     const credential = await chooseCredential(bff, route, raw);
     // Persist a renewed idle timeout before the response is handed over.
     if (raw) await raw.renew();
+    return { rest, credential };
+  }
 
+  /** Rewrites the request for its API and hands it to http-proxy (throws on faulty framing). */
+  function forward({ req, res, search, trustProxy }: ProxyExchange, { rest, credential }: Prepared): void {
     checkDeclaredLength(req, route.maxBodySize);
     const chunked = req.headers['transfer-encoding'] !== undefined;
     // Request smuggling: Node's client sends GET/DELETE/OPTIONS bodies without chunked framing, so the
@@ -146,7 +182,8 @@ export function createApiHandler(bff: Bff, engine: ProxyEngine, route: Route, se
     tagged[DENIED] = denied;
     // A new object, not deletes on the request's own: those make it a slow dictionary for everything after.
     req.headers = forwardedHeaders(req.headers, { accessToken: credential?.scheme === 'Bearer' ? credential.token : undefined, peerIp: req.socket.remoteAddress ?? '', publicUrl, trustProxy });
-    const url = credential?.scheme === 'DPoP' ? upstreamUrl(target, rest) : '';
+    const dpop = credential?.scheme === 'DPoP';
+    const url = dpop ? upstreamUrl(target, rest) : '';
     presentCredential(req.headers, credential, { method: req.method ?? 'GET', url, nonces: engine.dpop.nonces });
     // Re-frame a streamed body explicitly (Transfer-Encoding is hop-by-hop and was removed above).
     if (chunked) req.headers['transfer-encoding'] = 'chunked';
@@ -160,45 +197,51 @@ export function createApiHandler(bff: Bff, engine: ProxyEngine, route: Route, se
           tagged[UPSTREAM]?.destroy();
         })
       : undefined;
-    const dpop = credential?.scheme === 'DPoP';
-    const options = { target, agent, proxyTimeout: route.timeout, ...(buffer ? { buffer } : {}), ...(dpop ? { selfHandleResponse: true } : {}) };
-    await new Promise<void>((resolve) => {
-      res.once('close', resolve);
-      if (events.proxied) res.once('close', () => notify(() => events.proxied!({ route: route.path, status: res.statusCode, seconds: (Date.now() - started) / 1000 })));
-      const onError = (err: NodeJS.ErrnoException): void => {
-        const timedOut = Date.now() - started >= route.timeout;
-        failures.report(`${err.code ?? 'error'} ${timedOut} ${overflow}`, bff.logger.warn, { route: route.path, code: err.code, timedOut, overflow }, 'upstream API failed');
-        if (res.headersSent) {
-          res.destroy();
-          return;
-        }
-        notify(() => events.upstreamFailure?.({ route: route.path, kind: overflow ? 'body_too_large' : timedOut ? 'timeout' : 'unreachable' }));
-        const error = overflow ? new PayloadTooLarge(route.maxBodySize) : timedOut ? new GatewayTimeout() : new BadGateway();
-        res.writeHead(error.status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-        res.end(JSON.stringify(error.toJSON()));
-      };
-      if (dpop) {
-        // Only a call without a body can go again (for an API's DPoP nonce): its body is not kept.
-        const resend =
-          chunked || Number(req.headers['content-length'] ?? 0) > 0
-            ? undefined
-            : () => {
-                presentCredential(req.headers, credential, { method: req.method ?? 'GET', url, nonces: engine.dpop.nonces });
-                engine.proxy.web(req, res, { ...options, buffer: Readable.from([]) }, onError);
-              };
-        engine.dpop.track(req, { url, resend });
+    const options = buffer || dpop ? { ...plain, ...(buffer ? { buffer } : {}), ...(dpop ? { selfHandleResponse: true } : {}) } : plain;
+    if (events.proxied) res.once('close', () => notify(() => events.proxied!({ route: route.path, status: res.statusCode, seconds: (Date.now() - started) / 1000 })));
+    const onError = (err: NodeJS.ErrnoException): void => {
+      const timedOut = Date.now() - started >= route.timeout;
+      failures.report(`${err.code ?? 'error'} ${timedOut} ${overflow}`, bff.logger.warn, { route: route.path, code: err.code, timedOut, overflow }, 'upstream API failed');
+      if (res.headersSent) {
+        res.destroy();
+        return;
       }
-      engine.proxy.web(req, res, options, onError);
-    });
+      notify(() => events.upstreamFailure?.({ route: route.path, kind: overflow ? 'body_too_large' : timedOut ? 'timeout' : 'unreachable' }));
+      const error = overflow ? new PayloadTooLarge(route.maxBodySize) : timedOut ? new GatewayTimeout() : new BadGateway();
+      res.writeHead(error.status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(JSON.stringify(error.toJSON()));
+    };
+    if (dpop) {
+      // Only a call without a body can go again (for an API's DPoP nonce): its body is not kept.
+      const resend =
+        chunked || Number(req.headers['content-length'] ?? 0) > 0
+          ? undefined
+          : () => {
+              presentCredential(req.headers, credential, { method: req.method ?? 'GET', url, nonces: engine.dpop.nonces });
+              engine.proxy.web(req, res, { ...options, buffer: Readable.from([]) }, onError);
+            };
+      engine.dpop.track(req, { url, resend });
+    }
+    engine.proxy.web(req, res, options, onError);
   }
 
-  return async function handleApi(exchange) {
+  // The answers and logs of middleware/error-handler.ts (JSON only: API calls never get an HTML page).
+  const refuse = (exchange: ProxyExchange, caught: unknown): void => answerError(exchange, caught, bff.logger);
+
+  return function handleApi(exchange) {
     try {
-      await proxyCall(exchange);
+      const ready = prepareNow(exchange);
+      if (ready !== LATER) {
+        forward(exchange, ready);
+        return undefined;
+      }
     } catch (caught) {
-      // The answers and logs of middleware/error-handler.ts (JSON only: API calls never get an HTML page).
-      answerError(exchange, caught, bff.logger);
+      refuse(exchange, caught);
+      return undefined;
     }
+    return prepare(exchange)
+      .then((ready) => forward(exchange, ready))
+      .catch((caught: unknown) => refuse(exchange, caught));
   };
 }
 

@@ -23,10 +23,15 @@ export function createFastHandler(route: (path: string) => RouteMatch<{ handle: 
     if (match?.kind === 'api') {
       const exchange = { req, res, ...target, trustProxy: options?.trustProxy ?? false };
       // The handler answers its own errors; this catch is for a bug in it, never a hanging request.
-      match.route.handle(exchange).catch((err: unknown) => {
+      const failed = (err: unknown): void => {
         answerError(exchange, err, logger);
         if (!res.writableEnded) res.destroy();
-      });
+      };
+      try {
+        match.route.handle(exchange)?.catch(failed);
+      } catch (err) {
+        failed(err);
+      }
       return true;
     }
     if (match?.kind === 'noncanonical' && !match.bff) {

@@ -9,6 +9,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type Koa from 'koa';
 import type { Bff } from '../context.ts';
 import { SessionExpired, Unauthenticated } from '../errors.ts';
+import { LATER, type Later } from '../later.ts';
 import type { ResolvedOptions } from '../options.ts';
 import { authorizationOf, credentialOf, type AccessCredential } from '../protocol/access-credential.ts';
 import type { DpopNonces } from '../protocol/dpop-nonces.ts';
@@ -38,6 +39,21 @@ export async function chooseCredential(bff: Bff, route: Route, session: TokenSes
       if (!session) throw new Unauthenticated();
       return userCredential(bff, session);
   }
+}
+
+/**
+ * {@link chooseCredential} without a promise when the token is at hand (not due for refresh, or
+ * the BFF's cached client token), else {@link LATER}. Throws what `chooseCredential` throws.
+ */
+export function credentialNow(bff: Bff, route: Route, session: Pick<TokenSession, 'id' | 'auth'> | undefined): AccessCredential | undefined | Later {
+  if (route.token === 'none') return undefined;
+  if (route.token === 'user' && !session) throw new Unauthenticated();
+  if (session && route.token !== 'client') {
+    const tokens = bff.tokens.tokensNow({ id: session.id, auth: session.auth });
+    return tokens === LATER ? LATER : credentialOf(tokens);
+  }
+  const token = bff.clientTokens.tokenNow(route.scope, route.resource);
+  return token === LATER ? LATER : credentialOf({ ...token, dpopKey: bff.provider.instanceDpopKey });
 }
 
 /** {@link chooseCredential} for a Koa context with a session (the WebSocket handshake). */

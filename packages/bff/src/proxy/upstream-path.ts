@@ -7,6 +7,11 @@
 import { InvalidRequest } from '../errors.ts';
 
 const FORBIDDEN = /%2e|%2f|%5c|%00|\\/i;
+/**
+ * `//` (an empty inner segment; a trailing `/` is fine), or a `.` or `..` segment, also as `..;x`:
+ * `..` to servers that strip path parameters per segment (Tomcat, Jetty).
+ */
+const EMPTY_OR_DOT_SEGMENT = /\/(?:\/|\.\.?(?:;[^/]*)?(?:\/|$))/;
 
 /**
  * The path below the prefix (`''` or starting with `/`), or throws `InvalidRequest`.
@@ -17,18 +22,8 @@ export function pathBelow(path: string, prefix: string): string {
   const rest = path.slice(prefix.length);
   if (rest && !rest.startsWith('/')) throw new InvalidRequest('The path does not belong to this API route.');
   if (FORBIDDEN.test(rest)) throw new InvalidRequest('The path contains encoded separators, encoded dots or backslashes.');
-  const segments = rest.split('/').slice(1);
-  // An empty last segment is a trailing slash; empty inner ones are `//`.
-  if (segments.some((s, i) => dot(s) || (s === '' && i < segments.length - 1))) {
-    throw new InvalidRequest('The path contains "." or ".." segments (path parameters included) or "//".');
-  }
+  if (EMPTY_OR_DOT_SEGMENT.test(rest)) throw new InvalidRequest('The path contains "." or ".." segments (path parameters included) or "//".');
   return rest;
-}
-
-/** `.` or `..`, also as `..;x`: `..` to servers that strip path parameters per segment (Tomcat, Jetty). */
-function dot(segment: string): boolean {
-  const name = segment.split(';', 1)[0];
-  return name === '.' || name === '..';
 }
 
 /**

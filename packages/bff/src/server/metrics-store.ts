@@ -3,7 +3,7 @@
  * failed, around the store `portcullis serve` hands to `createBff`.
  *
  * The wrapper has exactly the methods of the store it wraps: the optional
- * ones of the contract (`take`, `findIds`, `acquireLock`, `add`, `setIf`)
+ * ones of the contract (`take`, `findIds`, `acquireLock`, `add`, `setIf`, `getNow`)
  * only when the inner store has them, since the BFF picks its code paths by
  * their presence (an atomic `take` or a get-then-destroy fallback…). Other
  * methods of the inner store are forwarded as they are, untimed, so that a
@@ -21,6 +21,13 @@ export type StoreObserver = (operation: StoreOperation, seconds: number, failed:
 
 /** Wraps `inner` so that `observe` hears of each operation. */
 export function instrumentStore(inner: SessionStore, observe: StoreObserver): SessionStore {
+  const report = (operation: StoreOperation, started: number, failed: boolean): void => {
+    try {
+      observe(operation, (performance.now() - started) / 1000, failed);
+    } catch {
+      // metrics never fail a store operation
+    }
+  };
   const timed = async <T>(operation: StoreOperation, run: () => Promise<T>): Promise<T> => {
     const started = performance.now();
     let failed = true;
@@ -29,12 +36,19 @@ export function instrumentStore(inner: SessionStore, observe: StoreObserver): Se
       failed = false;
       return value;
     } finally {
-      const seconds = (performance.now() - started) / 1000;
-      try {
-        observe(operation, seconds, failed);
-      } catch {
-        // metrics never fail a store operation
-      }
+      report(operation, started, failed);
+    }
+  };
+  // The synchronous read (the memory store's getNow) is a `get` too.
+  const timedNow = <T>(operation: StoreOperation, run: () => T): T => {
+    const started = performance.now();
+    let failed = true;
+    try {
+      const value = run();
+      failed = false;
+      return value;
+    } finally {
+      report(operation, started, failed);
     }
   };
   const wrapHandle = (handle: LockHandle): LockHandle => ({
@@ -47,7 +61,8 @@ export function instrumentStore(inner: SessionStore, observe: StoreObserver): Se
     set: (id, record, ttlMs, index) => timed('set', () => inner.set(id, record, ttlMs, index)),
     destroy: (id) => timed('destroy', () => inner.destroy(id)),
   };
-  const { take, findIds, acquireLock, add, setIf } = inner;
+  const { take, findIds, acquireLock, add, setIf, getNow } = inner;
+  if (getNow) store.getNow = (id) => timedNow('get', () => getNow.call(inner, id));
   if (take) store.take = (id) => timed('take', () => take.call(inner, id));
   if (findIds) store.findIds = (query) => timed('findIds', () => findIds.call(inner, query));
   if (acquireLock) {

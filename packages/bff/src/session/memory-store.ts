@@ -117,6 +117,11 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async get(id: string): Promise<SessionRecord | undefined> {
+    return this.getNow(id);
+  }
+
+  /** {@link get} without a promise: the proxy's hot path reads sessions synchronously from this store. */
+  getNow(id: string): SessionRecord | undefined {
     const entry = this.#live(id);
     if (!entry) return undefined;
     // Re-insert to keep Map order = least recently used first.

@@ -14,6 +14,7 @@
  */
 import type Koa from 'koa';
 import { TemporarilyUnavailable } from '../errors.ts';
+import { LATER, type Later } from '../later.ts';
 import type { ResolvedOptions } from '../options.ts';
 import { cookieValue, sessionCookieHeader, signId, verifySignedId } from './cookie.ts';
 import { isLive, renewalDue, renewed } from './record.ts';
@@ -37,6 +38,10 @@ export type CookieSink = (setCookie: string) => void;
 export interface SessionReader {
   /** The live session named by the `Cookie` header, or `undefined` (none, forged, expired). */
   load(cookieHeader: string | undefined): Promise<LoadedSession | undefined>;
+  /** {@link load} without a promise, or {@link LATER} when the store must be awaited. */
+  loadNow(cookieHeader: string | undefined): LoadedSession | undefined | Later;
+  /** Whether {@link renew} would write (the idle deadline is due): without it, `renew` can be skipped. */
+  renewalDue(session: LoadedSession): boolean;
   /** Extends the idle timeout once half of it has passed (koa-session's `renew`), re-sending the cookie. */
   renew(session: LoadedSession, setCookie: CookieSink): Promise<void>;
   /** Destroys the session and clears its cookie (a refused refresh token). */
@@ -48,13 +53,19 @@ export function createSessionReader(options: ResolvedOptions, repository: Sessio
   const { cookie, keys, idleTimeout, absoluteTimeout } = options.session;
   const attributes = { secure: options.session.secure, sameSite: options.session.sameSite };
   const idleMs = idleTimeout * 1000;
+  const live = (id: string, record: SessionRecord | undefined): LoadedSession | undefined => (isLive(record, absoluteTimeout) ? { id, record, auth: record.auth } : undefined);
   return {
     async load(cookieHeader) {
       const id = verifySignedId(cookieValue(cookieHeader, cookie), keys);
-      if (!id) return undefined;
-      const record = await repository.get(id);
-      return isLive(record, absoluteTimeout) ? { id, record, auth: record.auth } : undefined;
+      return id ? live(id, await repository.get(id)) : undefined;
     },
+    loadNow(cookieHeader) {
+      const id = verifySignedId(cookieValue(cookieHeader, cookie), keys);
+      if (!id) return undefined;
+      const record = repository.getNow(id);
+      return record === LATER ? LATER : live(id, record);
+    },
+    renewalDue: ({ record }) => renewalDue(record, idleMs),
     async renew({ id, record, auth }, setCookie) {
       if (!renewalDue(record, idleMs)) return;
       let written: boolean;

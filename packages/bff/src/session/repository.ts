@@ -18,6 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import { SessionExpired, TemporarilyUnavailable } from '../errors.ts';
 import type { TokenCipher } from './crypto.ts';
+import { LATER, type Later } from '../later.ts';
 import { versionOf, type SessionIndex, type SessionRecord, type SessionStore } from './store.ts';
 import type { TokenSet, UserSession } from './user-session.ts';
 
@@ -32,6 +33,12 @@ const endedKey = (id: string): string => `ended:${id}`;
 const newVersion = (): string => randomBytes(12).toString('base64url');
 /** The version given to a record written before versions existed (0.1.0): its next write is unconditional, once. */
 const UNVERSIONED = '';
+
+/** The JWE of a signed-in record's tokens, if it has one. */
+function encryptedTokens(record: SessionRecord | undefined): string | undefined {
+  const auth = record?.['auth'] as { tokens?: unknown } | undefined;
+  return typeof auth?.tokens === 'string' ? auth.tokens : undefined;
+}
 
 /** A signed-in record as {@link SessionRepository.update} hands it over. */
 export type SignedInRecord = SessionRecord & { auth: UserSession };
@@ -53,17 +60,30 @@ export class SessionRepository {
 
   async get(id: string): Promise<SessionRecord | undefined> {
     const record = await this.store.get(id);
-    const auth = record?.['auth'] as (Omit<UserSession, 'tokens'> & { tokens: unknown }) | undefined;
-    if (record && auth && typeof auth.tokens === 'string') {
-      const jwe = auth.tokens;
-      const hit = this.#clear.get(id);
-      let tokens: TokenSet;
-      if (hit && hit.jwe === jwe) tokens = hit.tokens;
-      else this.#remember(id, jwe, (tokens = (await this.cipher.decrypt(jwe)) as TokenSet));
-      // A copy: callers change their record's tokens (refresh), never the cached set.
-      auth.tokens = { ...tokens };
-    }
-    if (record && auth && versionOf(record) === undefined) record['v'] = UNVERSIONED;
+    const jwe = encryptedTokens(record);
+    if (jwe !== undefined && this.#clear.get(id)?.jwe !== jwe) this.#remember(id, jwe, (await this.cipher.decrypt(jwe)) as TokenSet);
+    return this.#opened(id, record, jwe);
+  }
+
+  /**
+   * {@link get} without a promise, when the store reads synchronously (the memory store) and the
+   * tokens' decryption is cached; else {@link LATER}.
+   */
+  getNow(id: string): SessionRecord | undefined | Later {
+    if (!this.store.getNow) return LATER;
+    const record = this.store.getNow(id);
+    const jwe = encryptedTokens(record);
+    if (jwe !== undefined && this.#clear.get(id)?.jwe !== jwe) return LATER;
+    return this.#opened(id, record, jwe);
+  }
+
+  /** `record` with its tokens in clear (the cache holds `jwe`'s) and its version defaulted. */
+  #opened(id: string, record: SessionRecord | undefined, jwe: string | undefined): SessionRecord | undefined {
+    const auth = record?.['auth'] as { tokens: unknown } | undefined;
+    if (!record || !auth) return record;
+    // A copy: callers change their record's tokens (refresh), never the cached set.
+    if (jwe !== undefined) auth.tokens = { ...this.#clear.get(id)!.tokens };
+    if (versionOf(record) === undefined) record['v'] = UNVERSIONED;
     return record;
   }
 

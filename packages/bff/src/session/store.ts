@@ -65,6 +65,11 @@ export interface SessionStore {
    * falls back to `get` then `set`, which is safe within one process only.
    */
   setIf?(id: string, record: SessionRecord, ttlMs: number, index: SessionIndex | undefined, expected: string | null): Promise<boolean>;
+  /**
+   * {@link SessionStore.get} without a promise, for a store in process memory: proxied calls
+   * then read their session without awaiting anything. A store that needs I/O leaves it out.
+   */
+  getNow?(id: string): SessionRecord | undefined;
 }
 
 /** The version of a record (its `v` property), as {@link SessionStore.setIf} compares it. */

@@ -5,6 +5,7 @@
  * time per cache key. With DPoP they are bound to the instance's key.
  */
 import type { ClientToken, ProviderClient } from '../protocol/provider-client.ts';
+import { LATER, type Later } from '../later.ts';
 import { expiresWithin } from './expiry.ts';
 import { SingleFlight } from './single-flight.ts';
 
@@ -31,11 +32,19 @@ export class ClientCredentials {
 
   /** A valid client token for `scope` and `resource` (its type says whether it is DPoP-bound). */
   async token(scope?: string, resource?: string): Promise<ClientToken> {
-    const key = `${scope ?? ''} ${resource ?? ''}`;
-    const cached = this.#cache.get(key);
-    if (cached && !expiresWithin(cached.expiresAt, cached.issuedAt, this.#deps.refreshSkew)) return cached;
+    const cached = this.tokenNow(scope, resource);
+    if (cached !== LATER) return cached;
+    const key = cacheKey(scope, resource);
     const fresh = await this.#flights.run(key, async () => ({ ...(await this.#deps.provider.clientCredentials(scope, resource)), issuedAt: Math.floor(Date.now() / 1000) }));
     this.#cache.set(key, fresh);
     return fresh;
   }
+
+  /** {@link token} when the cached one is still good (no promise), else {@link LATER}. */
+  tokenNow(scope?: string, resource?: string): ClientToken | Later {
+    const cached = this.#cache.get(cacheKey(scope, resource));
+    return cached && !expiresWithin(cached.expiresAt, cached.issuedAt, this.#deps.refreshSkew) ? cached : LATER;
+  }
 }
+
+const cacheKey = (scope: string | undefined, resource: string | undefined): string => `${scope ?? ''} ${resource ?? ''}`;

@@ -20,6 +20,7 @@
 import { ErrorResponse } from 'oidc-client-ts';
 import { InvalidToken, SessionExpired, TemporarilyUnavailable } from '../errors.ts';
 import { notify, type BffEvents } from '../events.ts';
+import { LATER, type Later } from '../later.ts';
 import type { BffLogger } from '../logger.ts';
 import { summarize } from '../middleware/error-handler.ts';
 import type { ProviderClient, ProviderTokens } from '../protocol/provider-client.ts';
@@ -90,11 +91,19 @@ export class TokenManager {
    */
   async userTokens(session: SignedInSession): Promise<TokenSet> {
     const { auth } = session;
+    const current = this.tokensNow(session);
+    if (current !== LATER) return current;
+    auth.tokens = await this.#refreshes.run(session.id, () => this.#refresh(session.id, auth.tokens));
+    return auth.tokens;
+  }
+
+  /** {@link userTokens} when no refresh is due (no promise), else {@link LATER}. */
+  tokensNow(session: SignedInSession): TokenSet | Later {
+    const { auth } = session;
     auth.tokens = this.#unsaved.newest(session.id, auth.tokens);
     if (!this.expiring(auth.tokens)) return auth.tokens;
     if (Date.now() < this.#providerBackoffUntil && usable(auth.tokens)) return auth.tokens;
-    auth.tokens = await this.#refreshes.run(session.id, () => this.#refresh(session.id, auth.tokens));
-    return auth.tokens;
+    return LATER;
   }
 
   /** Tokens held because the store could not take them yet (sessions), for tests and diagnostics. */

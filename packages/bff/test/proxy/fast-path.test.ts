@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBff } from '../../src/bff.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { splitTarget } from '../../src/proxy/routing.ts';
-import { cookieValue, sessionCookieHeader } from '../../src/session/cookie.ts';
+import { internalsOf } from '../../src/internals.ts';
+import { cookieValue, sessionCookieHeader, signId } from '../../src/session/cookie.ts';
 
 describe('session cookie without Koa', () => {
   it('writes the bytes ctx.cookies.set writes with the BFF cookie options', () => {
@@ -117,5 +118,80 @@ describe('bff.handle and bff.callback', () => {
     expect(csrf.status).toBe(403);
     expect(await csrf.json()).toMatchObject({ error: 'csrf_required' });
     expect(await (await get('/app/page')).json()).toEqual({ koa: '/app/page' });
+  });
+});
+
+describe('the synchronous hot path', () => {
+  const KEYS = ['k'.repeat(32)];
+  let upstream: Server;
+  let server: Server;
+  let base: string;
+  let bff: ReturnType<typeof createBff>;
+  /** What the request looked like right after `bff.handle` returned. */
+  const afterHandle: Array<{ url: string | undefined; authorization: string | undefined }> = [];
+
+  beforeAll(async () => {
+    upstream = createServer((req, res) => res.end(JSON.stringify({ url: req.url, auth: req.headers.authorization ?? null })));
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    bff = createBff({
+      // No provider: a refresh attempt fails, and a still-valid token carries the call.
+      issuer: 'http://127.0.0.1:9',
+      clientId: 'c',
+      clientSecret: 's',
+      baseUrl: 'http://localhost:2',
+      session: { keys: KEYS, idleTimeout: 100 },
+      apis: [{ path: '/api/user', target: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/x`, token: 'user' }],
+      logger: silentLogger,
+    });
+    server = createServer((req, res) => {
+      bff.handle(req, res);
+      afterHandle.push({ url: req.url, authorization: req.headers.authorization });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await bff.close();
+    await new Promise<void>((r) => server.close(() => r()));
+    await new Promise<void>((r) => upstream.close(() => r()));
+  });
+
+  /** A signed-in session written straight into the BFF's memory store; its cookie. */
+  async function session(id: string, expiresIn: number, idleLeftMs: number): Promise<string> {
+    const auth = {
+      sub: 'alice',
+      claims: {},
+      logoutId: 'l',
+      createdAt: Date.now(),
+      tokens: { accessToken: `AT-${id}`, refreshToken: 'RT', idToken: 'ID', expiresAt: Math.floor(Date.now() / 1000) + expiresIn },
+    };
+    await internalsOf(bff).repository.set(id, { auth, _expire: Date.now() + idleLeftMs, _maxAge: 100_000 }, 60_000);
+    return `portcullis=${signId(id, KEYS)}`;
+  }
+  const call = (cookie: string) => fetch(`${base}/api/user/a`, { headers: { cookie, 'x-csrf': '1' } });
+
+  it('forwards a call whose session, token and idle deadline are at hand before handle returns', async () => {
+    const response = await call(await session('s'.repeat(43), 3600, 90_000));
+    expect(await response.json()).toEqual({ url: '/x/a', auth: `Bearer AT-${'s'.repeat(43)}` });
+    expect(response.headers.get('set-cookie')).toBeNull();
+    // The proxy has the request already: its path below the route, its token.
+    expect(afterHandle.at(-1)).toEqual({ url: '/a', authorization: `Bearer AT-${'s'.repeat(43)}` });
+  });
+
+  it('awaits (and still answers alike) when the token is due for refresh, or the idle deadline for renewal', async () => {
+    const due = await call(await session('d'.repeat(43), 20, 90_000));
+    expect(await due.json()).toEqual({ url: '/x/a', auth: `Bearer AT-${'d'.repeat(43)}` });
+    expect(afterHandle.at(-1)).toEqual({ url: '/api/user/a', authorization: undefined });
+
+    const renewal = await call(await session('r'.repeat(43), 3600, 40_000));
+    expect(await renewal.json()).toEqual({ url: '/x/a', auth: `Bearer AT-${'r'.repeat(43)}` });
+    expect(renewal.headers.get('set-cookie')).toMatch(/^portcullis=r{43}\./);
+    expect(afterHandle.at(-1)).toEqual({ url: '/api/user/a', authorization: undefined });
+  });
+
+  it('refuses without a session synchronously, with the same answer', async () => {
+    const response = await fetch(`${base}/api/user/a`, { headers: { 'x-csrf': '1' } });
+    expect(response.status).toBe(401);
+    expect(response.headers.get('cache-control')).toBe('no-store');
   });
 });

@@ -63,8 +63,39 @@ describe('pathBelow', () => {
     }
   });
 
+  it('refuses exactly what the segment-by-segment rule refuses, for every path of up to 7 characters over "/", ".", ";", "a"', () => {
+    // The rule as first written (split into segments), kept here as the reference for the single regex.
+    const refusedBySegments = (rest: string): boolean => {
+      const segments = rest.split('/').slice(1);
+      return segments.some((s, i) => ['.', '..'].includes(s.split(';', 1)[0]!) || (s === '' && i < segments.length - 1));
+    };
+    const paths = [''];
+    for (let length = 1, last = ['']; length <= 7; length++) {
+      last = last.flatMap((p) => ['/', '.', ';', 'a'].map((c) => p + c));
+      paths.push(...last.filter((p) => p.startsWith('/')));
+    }
+    let refused = 0;
+    for (const rest of paths) {
+      const expected = refusedBySegments(rest);
+      refused += Number(expected);
+      expect({ rest, refused: !pathBelowOk(PREFIX + rest) }).toEqual({ rest, refused: expected });
+    }
+    expect(refused).toBeGreaterThan(1000);
+    expect(paths.length - refused).toBeGreaterThan(1000);
+  });
+
   it('works for a one-segment prefix too', () => {
     expect(pathBelow('/api/x', '/api')).toBe('/x');
     expect(() => pathBelow('/api/../x', '/api')).toThrow(InvalidRequest);
   });
 });
+
+function pathBelowOk(path: string): boolean {
+  try {
+    pathBelow(path, PREFIX);
+    return true;
+  } catch (err) {
+    if (!(err instanceof InvalidRequest)) throw err;
+    return false;
+  }
+}

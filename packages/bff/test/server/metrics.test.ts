@@ -27,10 +27,10 @@ afterAll(async () => {
 describe('instrumentStore', () => {
   it('has the optional methods only when the inner store has them', () => {
     const wrapped = instrumentStore(minimalStore(), () => {});
-    for (const name of ['take', 'findIds', 'acquireLock', 'add', 'setIf'] as const) expect(wrapped[name], name).toBeUndefined();
+    for (const name of ['take', 'findIds', 'acquireLock', 'add', 'setIf', 'getNow'] as const) expect(wrapped[name], name).toBeUndefined();
     const memory = new MemorySessionStore();
     const full = instrumentStore(memory, () => {});
-    for (const name of ['take', 'findIds', 'acquireLock', 'add', 'setIf'] as const) expect(typeof full[name], name).toBe(typeof (memory as SessionStore)[name]);
+    for (const name of ['take', 'findIds', 'acquireLock', 'add', 'setIf', 'getNow'] as const) expect(typeof full[name], name).toBe(typeof (memory as SessionStore)[name]);
     expect(full.take).toBeTypeOf('function');
     memory.close();
   });
@@ -49,12 +49,15 @@ describe('instrumentStore', () => {
     expect(await store.take!('a')).toEqual({ v: '2' });
     expect(await store.add!('m', {}, 1000)).toBe(true);
     await store.destroy('m');
+    // The synchronous read of the proxy's hot path counts as a get.
+    await store.set('n', { v: '3' }, 60_000, { sub: 'u' });
+    expect(store.getNow!('n')).toEqual({ v: '3' });
     // The memory store serialises refreshes in process: a shared store's lock, as Redis has it.
     const locking = instrumentStore({ ...minimalStore(), acquireLock: async () => ({ extend: async () => true, release: async () => {} }) }, (op, _s, failed) => seen.push([op, failed]));
     const lock = await locking.acquireLock!('l', 1000);
     expect(await lock!.extend(1000)).toBe(true);
     await lock!.release();
-    expect(seen.map(([op]) => op)).toEqual(['set', 'get', 'setIf', 'findIds', 'take', 'add', 'destroy', 'acquireLock', 'lockExtend', 'lockRelease']);
+    expect(seen.map(([op]) => op)).toEqual(['set', 'get', 'setIf', 'findIds', 'take', 'add', 'destroy', 'set', 'get', 'acquireLock', 'lockExtend', 'lockRelease']);
     expect(seen.every(([, failed]) => !failed)).toBe(true);
     memory.close();
 

@@ -7,7 +7,8 @@ import { resolveOptions } from '../../src/options.ts';
 import { signId } from '../../src/session/cookie.ts';
 import { TokenCipher } from '../../src/session/crypto.ts';
 import { MemorySessionStore } from '../../src/session/memory-store.ts';
-import { createProxySessionMiddleware } from '../../src/session/proxy-session.ts';
+import { LATER } from '../../src/later.ts';
+import { createProxySessionMiddleware, createSessionReader, type LoadedSession } from '../../src/session/proxy-session.ts';
 import { SessionRepository } from '../../src/session/repository.ts';
 import { authOf, commitSession } from '../../src/session/session-middleware.ts';
 
@@ -89,5 +90,61 @@ describe('proxied-call sessions', () => {
     await repository.destroy(ID);
     expect(await body(await call(cookie))).toBeNull();
     expect(await repository.get(ID)).toBeUndefined();
+  });
+});
+
+describe('synchronous reads (the proxy hot path)', () => {
+  const reader = createSessionReader(options, repository);
+  const cookie = () => `portcullis=${signId(ID, [KEY])}`;
+
+  it('loadNow gives what load gives, without a promise, once the tokens are decrypted', async () => {
+    await save({ auth: auth(), _expire: Date.now() + 90_000, _maxAge: 100_000 });
+    const loaded = await reader.load(cookie());
+    const now = reader.loadNow(cookie());
+    expect(now).not.toBeInstanceOf(Promise);
+    expect(now).toEqual(loaded);
+    expect(reader.loadNow(undefined)).toBeUndefined();
+    expect(reader.loadNow(`portcullis=${signId(ID, ['x'.repeat(32)])}`)).toBeUndefined();
+    expect(reader.renewalDue(loaded!)).toBe(false);
+  });
+
+  it('is LATER, not stale, when another instance rewrote the record: its tokens must be decrypted again', async () => {
+    await save({ auth: auth(), _expire: Date.now() + 90_000, _maxAge: 100_000 });
+    await reader.load(cookie());
+    // Another BFF instance (its own repository and cache) refreshes the tokens into the shared store.
+    const other = new SessionRepository(store, new TokenCipher([KEY]));
+    const current = (await other.get(ID))!;
+    const refreshed = { ...(current['auth'] as object), tokens: { ...auth().tokens, accessToken: 'AT2' } };
+    expect(await other.set(ID, { ...current, auth: refreshed }, 60_000)).toBe(true);
+    expect(reader.loadNow(cookie())).toBe(LATER);
+    expect((await reader.load(cookie()))!.auth.tokens.accessToken).toBe('AT2');
+    expect((reader.loadNow(cookie()) as LoadedSession).auth.tokens.accessToken).toBe('AT2');
+  });
+
+  it('is LATER for a store without getNow (Redis, any store doing I/O)', async () => {
+    const { getNow: _, ...asyncOnly } = {
+      get: store.get.bind(store),
+      set: store.set.bind(store),
+      destroy: store.destroy.bind(store),
+      setIf: store.setIf.bind(store),
+      getNow: store.getNow.bind(store),
+    };
+    const asyncReader = createSessionReader(options, new SessionRepository(asyncOnly, new TokenCipher([KEY])));
+    await save({ auth: auth(), _expire: Date.now() + 90_000, _maxAge: 100_000 });
+    expect((await asyncReader.load(cookie()))!.auth.sub).toBe('alice');
+    expect(asyncReader.loadNow(cookie())).toBe(LATER);
+  });
+
+  it('hands out a copy: a change to a loaded session never reaches the next reader', async () => {
+    await save({ auth: auth(), _expire: Date.now() + 90_000, _maxAge: 100_000 });
+    await reader.load(cookie());
+    const first = reader.loadNow(cookie()) as LoadedSession;
+    first.auth.tokens = { ...first.auth.tokens, accessToken: 'changed' };
+    expect((reader.loadNow(cookie()) as LoadedSession).auth.tokens.accessToken).toBe('AT');
+  });
+
+  it('says when the idle deadline is due for renewal', async () => {
+    await save({ auth: auth(), _expire: Date.now() + 40_000, _maxAge: 100_000 });
+    expect(reader.renewalDue((await reader.load(cookie()))!)).toBe(true);
   });
 });

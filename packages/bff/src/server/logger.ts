@@ -23,6 +23,13 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const requestContext = new AsyncLocalStorage<{ reqId: string }>();
 
 export const CENSOR = '[Redacted]';
+
+/**
+ * Marks a log object whose fields were made safe where they were built (the access line: only
+ * its path and request id come from the client, and both went through {@link scrubString}), so
+ * the formatter passes it on without walking it again. The key is a symbol: never written out.
+ */
+export const SCRUBBED = Symbol('portcullis.scrubbed');
 const SECRET_KEY = /secret|token|password|passwd|cookie|authorization|credential|api[-_]?key|session[-_]?keys?$/i;
 const CODE_KEY = /^(code|state|session_state)$/i;
 /** Error codes that may stay: OAuth's lowercase ones and Node's uppercase ones. */
@@ -96,7 +103,7 @@ export function createServerLogger(options: ServerLoggerOptions = {}): Logger {
       redact: { paths: REDACT_PATHS, censor: CENSOR },
       formatters: {
         level: (label) => ({ level: label }),
-        log: (fields) => scrub(fields) as Record<string, unknown>,
+        log: (fields) => ((fields as { [SCRUBBED]?: true })[SCRUBBED] ? fields : (scrub(fields) as Record<string, unknown>)),
       },
       mixin: () => {
         const store = requestContext.getStore();

@@ -19,7 +19,7 @@ import { parse } from 'node:url';
 import type Koa from 'koa';
 import type { BffLogger } from '../logger.ts';
 import { splitTarget } from '../proxy/routing.ts';
-import { requestContext } from './logger.ts';
+import { requestContext, scrubString, SCRUBBED } from './logger.ts';
 
 /** What an incoming request id may look like to be kept. */
 export const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -61,7 +61,15 @@ export function requestIdState(): Koa.Middleware {
 function accessLine(logger: BffLogger, method: string | undefined, path: string | null, reqId: string, res: ServerResponse, started: number): () => void {
   return () => {
     const status = res.statusCode;
-    const fields: Record<string, unknown> = { reqId, method, path, status, durationMs: Math.round((performance.now() - started) * 10) / 10 };
+    // Scrubbed here, field by field (the formatter skips the walk): the method is a token Node's parser checked.
+    const fields: Record<string, unknown> = {
+      [SCRUBBED]: true,
+      reqId: scrubString(reqId),
+      method,
+      path: path === null ? null : scrubString(path),
+      status,
+      durationMs: Math.round((performance.now() - started) * 10) / 10,
+    };
     const length = res.getHeader('content-length');
     if (length !== undefined) fields['bytes'] = Number(length);
     if (!res.writableFinished) fields['aborted'] = true;

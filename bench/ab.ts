@@ -5,7 +5,8 @@
  *
  *   bash .ci/pnpm.sh --filter @portcullis/bench run bench:ab /path/to/variant/src/index.ts [more variants...] [--rounds=N] [--duration=S] [--store=memory|redis]
  *
- * `workspace` as a variant means the workspace package; a `:koa` suffix (`workspace:koa`) runs
+ * `bearer` adds the bare floor sending what the BFF sends upstream (targets/bare-proxy.ts with
+ * BENCH_BARE_BEARER=1). `workspace` as a variant means the workspace package; a `:koa` suffix (`workspace:koa`) runs
  * that build's Koa route instead of its fast path, `:serve` its `portcullis serve` (startServer,
  * targets/serve.ts); `koa` alone adds the
  * Koa + http-proxy reference (targets/koa-proxy.ts: no session, no token). Each variant runs in
@@ -44,6 +45,13 @@ try {
   started.push(bare);
   const plan: Array<{ name: string; target: Target; path: string; headers: Record<string, string> }> = [{ name: 'bare http-proxy', target: bare, path: '/data', headers: { 'x-csrf': '1' } }];
   for (const variant of variants) {
+    if (variant === 'bearer') {
+      // The floor with what the BFF sends upstream (bearer token, X-Forwarded-*, no cookie): the cost of the bytes.
+      const bearer = await startTarget('bearer', 'bare-proxy.ts', { env: { ...env, BENCH_BARE_BEARER: '1' } });
+      started.push(bearer);
+      plan.push({ name: 'bare + BFF upstream headers', target: bearer, path: '/data', headers: { 'x-csrf': '1' } });
+      continue;
+    }
     if (variant === 'koa') {
       const koa = await startTarget('koa', 'koa-proxy.ts', { env });
       started.push(koa);

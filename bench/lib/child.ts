@@ -35,7 +35,7 @@ export function startTarget(name: string, file: string, options: StartTargetOpti
   const path = fileURLToPath(new URL(`../targets/${file}`, import.meta.url));
   const child = fork(path, [], {
     // The parent's loader flags (tsx) so that the child runs TypeScript too.
-    execArgv: [...process.execArgv.filter((a) => !a.startsWith('--cpu-prof')), ...(options.nodeFlags ?? [])],
+    execArgv: [...withoutProfiling(process.execArgv), ...(options.nodeFlags ?? [])],
     env: { ...process.env, NODE_ENV: 'production', ...options.env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -63,6 +63,16 @@ export function startTarget(name: string, file: string, options: StartTargetOpti
       resolve(handle(name, child, message.url, message.info ?? {}));
     });
   });
+}
+
+/** `argv` without the CPU profiling flags (and their values): a target's own children are not profiled. */
+function withoutProfiling(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--cpu-prof-dir' || argv[i] === '--cpu-prof-interval' || argv[i] === '--cpu-prof-name') i++;
+    else if (!argv[i]!.startsWith('--cpu-prof')) out.push(argv[i]!);
+  }
+  return out;
 }
 
 function handle(name: string, child: ChildProcess, url: string, info: Record<string, unknown>): Target {

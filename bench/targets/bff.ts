@@ -1,7 +1,7 @@
 /**
  * Targets (3) and (4): the BFF proxy. A Koa app with `createBff` only, one
  * allowlisted route `/api/bench` -> `${BENCH_UPSTREAM}/data` with the
- * user's token, against the real demo OpenID provider (same client
+ * user's token, against the real demo OpenID provider in its own process (same client
  * registration as the demo stack, access tokens valid for an hour so that no
  * refresh happens during a run). The parent signs in through it with
  * BffClient and load-tests with the session cookie.
@@ -20,8 +20,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Koa from 'koa';
 import type * as BffModule from '@portcullis/bff';
-import { startDemoProvider } from '@portcullis/demo/provider';
-import { failTarget, serveTarget } from '../lib/child.ts';
+import { failTarget, serveTarget, startTarget } from '../lib/child.ts';
 
 async function main(): Promise<void> {
   const upstream = process.env['BENCH_UPSTREAM'];
@@ -37,21 +36,19 @@ async function main(): Promise<void> {
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const client = { id: 'portcullis-bench-bff', secret: randomBytes(24).toString('base64url') };
-  const provider = await startDemoProvider({
-    host: '127.0.0.1',
-    apiAudience: upstream,
-    accessTokenTtl: 3600,
-    clients: [
-      {
-        clientId: client.id,
-        clientSecret: client.secret,
-        clientName: 'Portcullis bench',
-        grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'],
-        redirectUris: [`${baseUrl}/bff/callback`],
-        postLogoutRedirectUris: [`${baseUrl}/`],
-      },
-    ],
-  });
+  // The provider runs in its own process (targets/provider.ts), as it would in production.
+  const clients = [
+    {
+      clientId: client.id,
+      clientSecret: client.secret,
+      clientName: 'Portcullis bench',
+      grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'],
+      redirectUris: [`${baseUrl}/bff/callback`],
+      postLogoutRedirectUris: [`${baseUrl}/`],
+    },
+  ];
+  const provider = await startTarget('provider', 'provider.ts', { env: { BENCH_UPSTREAM: upstream, BENCH_PROVIDER_CLIENTS: JSON.stringify(clients) } });
+  const issuer = provider.url;
 
   let store: BffModule.SessionStore | undefined;
   if (storeKind === 'redis') {
@@ -63,7 +60,7 @@ async function main(): Promise<void> {
   }
 
   const bff = bffModule.createBff({
-    issuer: provider.issuer,
+    issuer,
     clientId: client.id,
     clientSecret: client.secret,
     baseUrl,
@@ -88,7 +85,7 @@ async function main(): Promise<void> {
       await (store as { close?: () => Promise<void> } | undefined)?.close?.();
       await provider.stop();
     },
-    { store: storeKind, path: fast ? 'fast' : 'koa', issuer: provider.issuer, module: modulePath ?? '@portcullis/bff' },
+    { store: storeKind, path: fast ? 'fast' : 'koa', issuer, module: modulePath ?? '@portcullis/bff' },
   );
 }
 

@@ -15,11 +15,10 @@ import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { startDemoProvider } from '@portcullis/demo/provider';
 import type * as Serve from '../../packages/bff/src/server/serve.ts';
 import type * as Config from '../../packages/bff/src/server/config.ts';
 import type * as Log from '../../packages/bff/src/server/logger.ts';
-import { failTarget, serveTarget } from '../lib/child.ts';
+import { failTarget, serveTarget, startTarget } from '../lib/child.ts';
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -43,27 +42,25 @@ async function main(): Promise<void> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const client = { id: 'portcullis-bench-serve', secret: randomBytes(24).toString('base64url') };
-  const provider = await startDemoProvider({
-    host: '127.0.0.1',
-    apiAudience: upstream,
-    accessTokenTtl: 3600,
-    clients: [
-      {
-        clientId: client.id,
-        clientSecret: client.secret,
-        clientName: 'Portcullis bench (serve)',
-        grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'],
-        redirectUris: [`${baseUrl}/bff/callback`],
-        postLogoutRedirectUris: [`${baseUrl}/`],
-      },
-    ],
-  });
+  // The provider runs in its own process (targets/provider.ts), as it would in production.
+  const clients = [
+    {
+      clientId: client.id,
+      clientSecret: client.secret,
+      clientName: 'Portcullis bench (serve)',
+      grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'],
+      redirectUris: [`${baseUrl}/bff/callback`],
+      postLogoutRedirectUris: [`${baseUrl}/`],
+    },
+  ];
+  const provider = await startTarget('provider', 'provider.ts', { env: { BENCH_UPSTREAM: upstream, BENCH_PROVIDER_CLIENTS: JSON.stringify(clients) } });
+  const issuer = provider.url;
   const redisUrl = process.env['BENCH_REDIS_URL'];
   if (storeKind === 'redis' && !redisUrl) throw new Error('BENCH_STORE=redis needs BENCH_REDIS_URL');
   const config = await loadConfig({
     cwd: process.cwd(),
     env: {
-      PORTCULLIS_ISSUER: provider.issuer,
+      PORTCULLIS_ISSUER: issuer,
       PORTCULLIS_CLIENT_ID: client.id,
       PORTCULLIS_CLIENT_SECRET: client.secret,
       PORTCULLIS_BASE_URL: baseUrl,
@@ -85,7 +82,7 @@ async function main(): Promise<void> {
       await running.close();
       await provider.stop();
     },
-    { store: storeKind, path: 'serve', issuer: provider.issuer, module: module ?? '@portcullis/bff' },
+    { store: storeKind, path: 'serve', issuer, module: module ?? '@portcullis/bff' },
   );
 }
 

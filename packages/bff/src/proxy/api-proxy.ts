@@ -36,20 +36,41 @@ const CLIENT_CONNECTION = Symbol('portcullis.clientConnection');
 const DENIED = Symbol('portcullis.deniedResponseHeaders');
 type Tagged = IncomingMessage & { [UPSTREAM]?: ClientRequest; [OVERFLOW]?: boolean; [CLIENT_CONNECTION]?: string; [DENIED]?: ReadonlySet<string> };
 
+/** http-proxy's `web` without per-call options. */
+interface WebWithCallback {
+  web(req: IncomingMessage, res: ServerResponse, callback: (err: NodeJS.ErrnoException) => void): void;
+}
+
 /** Methods whose requests Node sends without chunked framing: a chunked body there would be unframed upstream. */
 const UNFRAMED_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT']);
 
-/** Shared by all routes of one BFF: one proxy, one keep-alive agent per protocol. */
+/** Response headers about the upstream's own connection, never passed on. */
+const UPSTREAM_CONNECTION = ['connection', 'keep-alive', 'proxy-connection'];
+
+/** Shared by all routes of one BFF: the proxies, one keep-alive agent per protocol. */
 export class ProxyEngine {
-  readonly proxy = httpProxy.createProxyServer({ changeOrigin: true, xfwd: false });
+  /** For calls with options of their own (WebSocket upgrades, streamed bodies, DPoP). */
+  readonly proxy = this.#wired(httpProxy.createProxyServer({ changeOrigin: true, xfwd: false }));
   readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 256 });
   /** DPoP-bound calls: the APIs' nonces, and the one retry a `use_dpop_nonce` answer earns. */
   readonly dpop = new DpopUpstream();
+  readonly #routeProxies: httpProxy[] = [];
 
-  constructor() {
+  /**
+   * A proxy with `route`'s target, agent and timeout as its own options: a call without options
+   * of its own skips http-proxy's copy of them (two object merges per call).
+   */
+  proxyFor(route: Route): httpProxy {
+    const { target, agent } = this.upstream(route);
+    const proxy = this.#wired(httpProxy.createProxyServer({ changeOrigin: true, xfwd: false, target, agent, proxyTimeout: route.timeout }));
+    this.#routeProxies.push(proxy);
+    return proxy;
+  }
+
+  #wired(proxy: httpProxy): httpProxy {
     // The BFF owns the cookies of its origin: an upstream API does not set any.
-    this.proxy.on('proxyRes', (proxyRes, req, res) => {
+    proxy.on('proxyRes', (proxyRes, req, res) => {
       // A DPoP call the API answered with a nonce to use: sent again with it (the response is not passed on).
       if (this.dpop.retried(proxyRes, req)) return;
       // RFC 9470: the API asks for a stronger login. The SPA gets the BFF's own answer; the session stays.
@@ -63,12 +84,12 @@ export class ProxyEngine {
       // Headers that act on the BFF's whole origin (cookies, Clear-Site-Data, HSTS, CORS…): the route's list.
       filterResponseHeaders(proxyRes.headers, (req as Tagged)[DENIED] ?? DEFAULT_DENIED);
       // Hop-by-hop: the upstream's connection is not the browser's. Honour what the browser asked.
-      for (const name of ['connection', 'keep-alive', 'proxy-connection']) delete proxyRes.headers[name];
+      for (const name of UPSTREAM_CONNECTION) delete proxyRes.headers[name];
       proxyRes.headers['connection'] = (req as Tagged)[CLIENT_CONNECTION] === 'close' ? 'close' : 'keep-alive';
       this.dpop.pass(proxyRes, req, res);
     });
     // A WebSocket whose browser side closes must not leave its upstream connection open.
-    this.proxy.on('proxyReqWs', (proxyReq, _req, socket) => {
+    proxy.on('proxyReqWs', (proxyReq, _req, socket) => {
       proxyReq.on('upgrade', (_res, upstream: Socket) => {
         socket.once('close', () => upstream.destroy());
         upstream.once('close', () => socket.destroy());
@@ -76,11 +97,12 @@ export class ProxyEngine {
     });
     // Keep a handle on each upstream request, so an oversized body can abort it.
     // (http-proxy emits proxyReq once the upstream socket is assigned: the body may have overflowed already.)
-    this.proxy.on('proxyReq', (proxyReq, req) => {
+    proxy.on('proxyReq', (proxyReq, req) => {
       const tagged = req as Tagged;
       tagged[UPSTREAM] = proxyReq;
       if (tagged[OVERFLOW]) proxyReq.destroy();
     });
+    return proxy;
   }
 
   /** Where a route's requests go, in the legacy url shape http-proxy reads (`path`, not `pathname`), with its agent. */
@@ -95,6 +117,7 @@ export class ProxyEngine {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
     this.proxy.close();
+    for (const proxy of this.#routeProxies) proxy.close();
   }
 }
 
@@ -136,8 +159,9 @@ export function createApiHandler(bff: Bff, engine: ProxyEngine, route: Route, se
   const publicUrl = new URL(bff.options.origin);
   const { events } = bff.options;
   const stepUp = route.acr !== undefined || route.maxAge !== undefined;
-  // http-proxy copies the options of each call: one object serves every call without a body stream.
   const plain = { target, agent, proxyTimeout: route.timeout };
+  // Calls without options of their own (no streamed body, no DPoP) go through the route's proxy.
+  const routeProxy = engine.proxyFor(route);
 
   /** The CSRF, path and step-up checks (throw on failure); the path below the route. */
   function checked({ req, path }: ProxyExchange, session: LoadedSession | undefined): string {
@@ -197,7 +221,7 @@ export function createApiHandler(bff: Bff, engine: ProxyEngine, route: Route, se
           tagged[UPSTREAM]?.destroy();
         })
       : undefined;
-    const options = buffer || dpop ? { ...plain, ...(buffer ? { buffer } : {}), ...(dpop ? { selfHandleResponse: true } : {}) } : plain;
+    const options = { ...plain, ...(buffer ? { buffer } : {}), ...(dpop ? { selfHandleResponse: true } : {}) };
     if (events.proxied) res.once('close', () => notify(() => events.proxied!({ route: route.path, status: res.statusCode, seconds: (Date.now() - started) / 1000 })));
     const onError = (err: NodeJS.ErrnoException): void => {
       const timedOut = Date.now() - started >= route.timeout;
@@ -222,7 +246,10 @@ export function createApiHandler(bff: Bff, engine: ProxyEngine, route: Route, se
             };
       engine.dpop.track(req, { url, resend });
     }
-    engine.proxy.web(req, res, options, onError);
+    if (buffer || dpop) engine.proxy.web(req, res, options, onError);
+    // (req, res, callback) is http-proxy's own call shape, which its types leave out; an options
+    // argument, even undefined, makes it merge options again.
+    else (routeProxy as unknown as WebWithCallback).web(req, res, onError);
   }
 
   // The answers and logs of middleware/error-handler.ts (JSON only: API calls never get an HTML page).

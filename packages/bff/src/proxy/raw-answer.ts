@@ -10,6 +10,7 @@ import { BffError, ServerError } from '../errors.ts';
 import type { BffLogger } from '../logger.ts';
 import { isSameOriginRequest } from '../middleware/csrf-header.ts';
 import { summarize } from '../middleware/error-handler.ts';
+import { requestIdOf } from '../request-id.ts';
 
 /** Whether the request passes the CSRF check of middleware/csrf-header.ts. */
 export function sameOrigin(headers: IncomingHttpHeaders, origin: string): boolean {
@@ -41,8 +42,11 @@ export interface RawExchange {
 export function answerError({ req, res, path }: RawExchange, caught: unknown, logger: BffLogger): void {
   const err = caught instanceof BffError ? caught : new ServerError();
   const method = req.method;
-  if (err.status >= 500) logger.error({ err: summarize(caught), method, path, status: err.status }, 'request failed');
-  else logger.info({ code: err.code, method, path, status: err.status }, 'request refused');
+  // The id a server in front assigned (portcullis serve): the fast path runs outside its logging context.
+  const reqId = requestIdOf(req);
+  const about = reqId === undefined ? { method, path, status: err.status } : { reqId, method, path, status: err.status };
+  if (err.status >= 500) logger.error({ err: summarize(caught), ...about }, 'request failed');
+  else logger.info({ code: err.code, ...about }, 'request refused');
   if (res.headersSent) return;
   const body = JSON.stringify(err.toJSON());
   res.writeHead(err.status, {

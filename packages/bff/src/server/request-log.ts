@@ -6,7 +6,8 @@
  * Every request gets an id: the incoming `X-Request-Id` when it is a short
  * safe token, else a new UUID. It is set on the response, passed on to
  * proxied APIs (the incoming header is rewritten to the validated value), and
- * added to every log line written while the request runs.
+ * added to the log lines about the request: the fast path's own (its answers
+ * and refusals) and every line written while a Koa-routed request runs.
  *
  * One access-log line per request, once the response is finished or the
  * client gave up: method, path WITHOUT the query string (it can carry
@@ -19,40 +20,52 @@ import { parse } from 'node:url';
 import type Koa from 'koa';
 import type { BffLogger } from '../logger.ts';
 import { splitTarget } from '../proxy/routing.ts';
-import { requestContext, scrubString, SCRUBBED } from './logger.ts';
+import { requestIdOf, setRequestId } from '../request-id.ts';
+import { requestContext, scrubString, SCRUBBED, withoutRedaction } from './logger.ts';
 
 /** What an incoming request id may look like to be kept. */
 export const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
-const REQUEST_ID = Symbol('portcullis.requestId');
-type Tagged = IncomingMessage & { [REQUEST_ID]?: string };
-
-/** The request id of a request (set by {@link withRequestLog}). */
-export function requestIdOf(ctx: Koa.Context): string | undefined {
-  return (ctx.state as { requestId?: string }).requestId;
-}
-
 /**
- * Wraps a server's request listener: assigns the request id, writes the access line, and runs
- * `next` (the fast path, then Koa) in the request's logging context.
+ * Wraps a server's request handling: assigns the request id and writes the access line.
+ *
+ * `fast` (the BFF's fast path; true when it took the request) runs first, outside any logging
+ * context: its lines about the request carry the id explicitly. Requests it leaves go to `next`
+ * (Koa), in the request's logging context, so every line written while they run carries the id.
+ * That context is switched off whenever no such request runs: on Node 20 an enabled
+ * `AsyncLocalStorage` puts a hook on every promise and async resource of the process, which cost
+ * proxied calls ~19 µs each (bench/). A line written by a request's leftover background work
+ * after the last such request ended goes without the id.
  */
-export function withRequestLog(logger: BffLogger, next: RequestListener): RequestListener {
+export function withRequestLog(logger: BffLogger, fast: (req: IncomingMessage, res: ServerResponse) => boolean, next: (req: IncomingMessage, res: ServerResponse) => unknown): RequestListener {
+  const access = withoutRedaction(logger);
+  let inContext = 0;
+  const left = (): void => {
+    if (--inContext === 0) requestContext.disable();
+  };
   return (req, res) => {
     const incoming = req.headers['x-request-id'];
     const id = typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    (req as Tagged)[REQUEST_ID] = id;
+    setRequestId(req, id);
     req.headers['x-request-id'] = id;
     res.setHeader('X-Request-Id', id);
     // Read before `next`: the proxy rewrites req.url to the upstream path.
-    res.once('close', accessLine(logger, req.method, requestPath(req.url), id, res, performance.now()));
-    requestContext.run({ reqId: id }, next, req, res);
+    res.once('close', accessLine(access, req.method, requestPath(req.url), id, res, performance.now()));
+    if (fast(req, res)) return;
+    inContext++;
+    let handled: unknown;
+    try {
+      handled = requestContext.run({ reqId: id }, next, req, res);
+    } finally {
+      void Promise.resolve(handled).finally(left);
+    }
   };
 }
 
 /** Puts the id {@link withRequestLog} assigned on `ctx.state.requestId`, for the Koa app's own code. */
 export function requestIdState(): Koa.Middleware {
   return function requestIdToState(ctx, next) {
-    (ctx.state as { requestId?: string }).requestId = (ctx.req as Tagged)[REQUEST_ID];
+    (ctx.state as { requestId?: string }).requestId = requestIdOf(ctx.req);
     return next();
   };
 }

@@ -117,10 +117,12 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   const { handle } = bff;
   const fastOptions = { trustProxy: app.proxy };
   const server = createServer(
-    withRequestLog(logger, (req, res) => {
+    withRequestLog(
+      logger,
       // The health endpoints come first, as in the Koa app, whatever the API routes are.
-      if (isHealthPath(req.url) || !handle(req, res, fastOptions)) void koa(req, res);
-    }),
+      (req, res) => !isHealthPath(req.url) && handle(req, res, fastOptions),
+      koa,
+    ),
   );
   const tracker = new InflightTracker(server);
   // WebSocket routes (`ws: true`): the BFF's upgrade handler; anything else is a 404.

@@ -20,7 +20,8 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Koa from 'koa';
 import type * as BffModule from '@portcullis/bff';
-import { failTarget, serveTarget, startTarget } from '../lib/child.ts';
+import { failTarget, serveTarget } from '../lib/child.ts';
+import { startBenchProvider } from '../lib/provider.ts';
 
 async function main(): Promise<void> {
   const upstream = process.env['BENCH_UPSTREAM'];
@@ -35,20 +36,9 @@ async function main(): Promise<void> {
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  const client = { id: 'portcullis-bench-bff', secret: randomBytes(24).toString('base64url') };
   // The provider runs in its own process (targets/provider.ts), as it would in production.
-  const clients = [
-    {
-      clientId: client.id,
-      clientSecret: client.secret,
-      clientName: 'Portcullis bench',
-      grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'],
-      redirectUris: [`${baseUrl}/bff/callback`],
-      postLogoutRedirectUris: [`${baseUrl}/`],
-    },
-  ];
-  const provider = await startTarget('provider', 'provider.ts', { env: { BENCH_UPSTREAM: upstream, BENCH_PROVIDER_CLIENTS: JSON.stringify(clients) } });
-  const issuer = provider.url;
+  const provider = await startBenchProvider({ upstream, baseUrl, clientId: 'portcullis-bench-bff', clientName: 'Portcullis bench' });
+  const { issuer, client } = provider;
 
   let store: BffModule.SessionStore | undefined;
   if (storeKind === 'redis') {

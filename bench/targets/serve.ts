@@ -18,7 +18,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as Serve from '../../packages/bff/src/server/serve.ts';
 import type * as Config from '../../packages/bff/src/server/config.ts';
 import type * as Log from '../../packages/bff/src/server/logger.ts';
-import { failTarget, serveTarget, startTarget } from '../lib/child.ts';
+import { failTarget, serveTarget } from '../lib/child.ts';
+import { startBenchProvider } from '../lib/provider.ts';
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -41,20 +42,9 @@ async function main(): Promise<void> {
 
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const client = { id: 'portcullis-bench-serve', secret: randomBytes(24).toString('base64url') };
   // The provider runs in its own process (targets/provider.ts), as it would in production.
-  const clients = [
-    {
-      clientId: client.id,
-      clientSecret: client.secret,
-      clientName: 'Portcullis bench (serve)',
-      grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'],
-      redirectUris: [`${baseUrl}/bff/callback`],
-      postLogoutRedirectUris: [`${baseUrl}/`],
-    },
-  ];
-  const provider = await startTarget('provider', 'provider.ts', { env: { BENCH_UPSTREAM: upstream, BENCH_PROVIDER_CLIENTS: JSON.stringify(clients) } });
-  const issuer = provider.url;
+  const provider = await startBenchProvider({ upstream, baseUrl, clientId: 'portcullis-bench-serve', clientName: 'Portcullis bench (serve)' });
+  const { issuer, client } = provider;
   const redisUrl = process.env['BENCH_REDIS_URL'];
   if (storeKind === 'redis' && !redisUrl) throw new Error('BENCH_STORE=redis needs BENCH_REDIS_URL');
   const config = await loadConfig({

@@ -221,7 +221,6 @@ export function createApiHandler(bff: Bff, engine: ProxyEngine, route: Route, se
           tagged[UPSTREAM]?.destroy();
         })
       : undefined;
-    const options = { ...plain, ...(buffer ? { buffer } : {}), ...(dpop ? { selfHandleResponse: true } : {}) };
     if (events.proxied) res.once('close', () => notify(() => events.proxied!({ route: route.path, status: res.statusCode, seconds: (Date.now() - started) / 1000 })));
     const onError = (err: NodeJS.ErrnoException): void => {
       const timedOut = Date.now() - started >= route.timeout;
@@ -235,6 +234,13 @@ export function createApiHandler(bff: Bff, engine: ProxyEngine, route: Route, se
       res.writeHead(error.status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
       res.end(JSON.stringify(error.toJSON()));
     };
+    if (!buffer && !dpop) {
+      // (req, res, callback) is http-proxy's own call shape, which its types leave out; an options
+      // argument, even undefined, makes it merge options again.
+      (routeProxy as unknown as WebWithCallback).web(req, res, onError);
+      return;
+    }
+    const options = { ...plain, ...(buffer ? { buffer } : {}), ...(dpop ? { selfHandleResponse: true } : {}) };
     if (dpop) {
       // Only a call without a body can go again (for an API's DPoP nonce): its body is not kept.
       const resend =
@@ -246,10 +252,7 @@ export function createApiHandler(bff: Bff, engine: ProxyEngine, route: Route, se
             };
       engine.dpop.track(req, { url, resend });
     }
-    if (buffer || dpop) engine.proxy.web(req, res, options, onError);
-    // (req, res, callback) is http-proxy's own call shape, which its types leave out; an options
-    // argument, even undefined, makes it merge options again.
-    else (routeProxy as unknown as WebWithCallback).web(req, res, onError);
+    engine.proxy.web(req, res, options, onError);
   }
 
   // The answers and logs of middleware/error-handler.ts (JSON only: API calls never get an HTML page).

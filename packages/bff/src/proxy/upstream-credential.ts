@@ -13,6 +13,7 @@ import { LATER, type Later } from '../later.ts';
 import type { ResolvedOptions } from '../options.ts';
 import { authorizationOf, credentialOf, type AccessCredential } from '../protocol/access-credential.ts';
 import type { DpopNonces } from '../protocol/dpop-nonces.ts';
+import type { ClientToken } from '../protocol/provider-client.ts';
 import { authOf, endSession, sessionOf } from '../session/session-middleware.ts';
 import type { UserSession } from '../session/user-session.ts';
 
@@ -28,17 +29,9 @@ export interface TokenSession {
 
 /** The credential a route's request carries (its `token` type), or `undefined` for `none`. */
 export async function chooseCredential(bff: Bff, route: Route, session: TokenSession | undefined): Promise<AccessCredential | undefined> {
-  switch (route.token) {
-    case 'none':
-      return undefined;
-    case 'client':
-      return clientCredential(bff, route);
-    case 'userOrClient':
-      return session ? userCredential(bff, session) : clientCredential(bff, route);
-    case 'user':
-      if (!session) throw new Unauthenticated();
-      return userCredential(bff, session);
-  }
+  const now = credentialNow(bff, route, session);
+  if (now !== LATER) return now;
+  return carriesUserToken(route, session) ? userCredential(bff, session) : clientCredential(bff, route);
 }
 
 /**
@@ -48,12 +41,17 @@ export async function chooseCredential(bff: Bff, route: Route, session: TokenSes
 export function credentialNow(bff: Bff, route: Route, session: Pick<TokenSession, 'id' | 'auth'> | undefined): AccessCredential | undefined | Later {
   if (route.token === 'none') return undefined;
   if (route.token === 'user' && !session) throw new Unauthenticated();
-  if (session && route.token !== 'client') {
+  if (carriesUserToken(route, session)) {
     const tokens = bff.tokens.tokensNow({ id: session.id, auth: session.auth });
     return tokens === LATER ? LATER : credentialOf(tokens);
   }
   const token = bff.clientTokens.tokenNow(route.scope, route.resource);
-  return token === LATER ? LATER : credentialOf({ ...token, dpopKey: bff.provider.instanceDpopKey });
+  return token === LATER ? LATER : clientCredentialOf(bff, token);
+}
+
+/** Whether a request of `route` (not `none`) carries the session's token rather than the BFF's own. */
+function carriesUserToken<S>(route: Route, session: S | undefined): session is S {
+  return session !== undefined && route.token !== 'client';
 }
 
 /** {@link chooseCredential} for a Koa context with a session (the WebSocket handshake). */
@@ -74,9 +72,11 @@ export function presentCredential(headers: IncomingHttpHeaders, credential: Acce
 }
 
 async function clientCredential(bff: Bff, route: Route): Promise<AccessCredential> {
-  const token = await bff.clientTokens.token(route.scope, route.resource);
-  return credentialOf({ ...token, dpopKey: bff.provider.instanceDpopKey });
+  return clientCredentialOf(bff, await bff.clientTokens.token(route.scope, route.resource));
 }
+
+/** A client-credentials token as presented: bound to the instance's DPoP key when the provider bound it. */
+const clientCredentialOf = (bff: Bff, token: ClientToken): AccessCredential => credentialOf({ ...token, dpopKey: bff.provider.instanceDpopKey });
 
 /** The signed-in user's token (refreshed when due); a refused refresh token ends the session. */
 export async function userCredential(bff: Bff, session: TokenSession): Promise<AccessCredential> {

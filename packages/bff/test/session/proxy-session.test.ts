@@ -122,13 +122,7 @@ describe('synchronous reads (the proxy hot path)', () => {
   });
 
   it('is LATER for a store without getNow (Redis, any store doing I/O)', async () => {
-    const { getNow: _, ...asyncOnly } = {
-      get: store.get.bind(store),
-      set: store.set.bind(store),
-      destroy: store.destroy.bind(store),
-      setIf: store.setIf.bind(store),
-      getNow: store.getNow.bind(store),
-    };
+    const asyncOnly = { get: store.get.bind(store), set: store.set.bind(store), destroy: store.destroy.bind(store), setIf: store.setIf.bind(store) };
     const asyncReader = createSessionReader(options, new SessionRepository(asyncOnly, new TokenCipher([KEY])));
     await save({ auth: auth(), _expire: Date.now() + 90_000, _maxAge: 100_000 });
     expect((await asyncReader.load(cookie()))!.auth.sub).toBe('alice');
